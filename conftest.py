@@ -1,0 +1,1 @@
+# Marks the repository root for pytest; fixtures live in tests/conftest.py.

@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+
+from dealers.models import Dealer, Salesperson
+
+
+class SalespersonInline(admin.TabularInline):
+    model = Salesperson
+    extra = 0
+    fields = ["user", "role", "phone", "on_duty", "working_hours"]
+    raw_id_fields = ["user"]
+
+
+@admin.register(Dealer)
+class DealerAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "time_zone", "country", "language", "bdc_hour"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [SalespersonInline]
+    actions = ["rotate_token"]
+    fieldsets = [
+        (None, {"fields": ["name", "slug", "time_zone", "country", "language"]}),
+        (
+            _("Hours and routing"),
+            {"fields": ["opening_hours", "contact_hours", "bdc_hour", "bdc_phone", "bdc_email"]},
+        ),
+        (_("Senders"), {"fields": ["caller_id", "whatsapp_sender", "email_from", "inbound_email"]}),
+        (
+            _("Webhooks"),
+            {"fields": ["signing_secret", "google_key", "meta_verify_token", "meta_page_token"]},
+        ),
+        (
+            _("Process"),
+            {"fields": ["reached_min_seconds", "recovery_days", "targets", "lost_reasons"]},
+        ),
+    ]
+
+    @admin.action(description=_("Issue a new webhook token (shown once)"))
+    def rotate_token(self, request, queryset):
+        for dealer in queryset:
+            token = dealer.rotate_webhook_token()
+            self.message_user(
+                request,
+                _("New webhook token for %(dealer)s: %(token)s")
+                % {"dealer": dealer, "token": token},
+                messages.WARNING,
+            )
+
+
+@admin.register(Salesperson)
+class SalespersonAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "dealer", "role", "phone", "on_duty"]
+    list_filter = ["dealer", "role", "on_duty"]
+    search_fields = ["user__username", "user__first_name", "user__last_name", "phone"]
+    raw_id_fields = ["user"]

@@ -1,0 +1,217 @@
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+from functools import cached_property
+from zoneinfo import ZoneInfo, available_timezones
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from dealers import hours
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in available_timezones():
+        raise ValidationError(_("%(value)s is not a known time zone.") % {"value": value})
+
+
+def default_targets() -> dict[str, int]:
+    """The 60% rule, as percentages: reached of gross, appointments of reached, showed of
+    appointments, sold of gross."""
+    return {"reached": 80, "appointment": 60, "showed": 80, "sold": 22}
+
+
+def default_lost_reasons() -> list[str]:
+    return [
+        "no contact",
+        "bought elsewhere",
+        "not interested",
+        "no budget",
+        "wrong data",
+        "vehicle sold",
+    ]
+
+
+def hash_token(token: str) -> str:
+    # Tokens are 256 random bits, so a fast unsalted digest is as good as a password hash here
+    # and lets the webhook find the dealer with one indexed comparison.
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Dealer(models.Model):
+    """The tenant: one dealership (or one rooftop of a group)."""
+
+    name = models.CharField(_("name"), max_length=200)
+    slug = models.SlugField(_("slug"), unique=True)
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, default="Europe/Berlin", validators=[validate_time_zone]
+    )
+    country = models.CharField(
+        _("country"),
+        max_length=2,
+        default="DE",
+        help_text=_("ISO country code; the default region for phone numbers."),
+    )
+    language = models.CharField(
+        _("language"), max_length=8, default="de", choices=settings.LANGUAGES
+    )
+    opening_hours = models.JSONField(
+        _("opening hours"),
+        default=hours.default_opening_hours,
+        validators=[hours.validate_weekly_hours],
+    )
+    contact_hours = models.JSONField(
+        _("customer contact hours"),
+        default=hours.default_contact_hours,
+        validators=[hours.validate_weekly_hours],
+        help_text=_("When customers may be called or messaged, in the dealer's time zone."),
+    )
+    bdc_hour = models.TimeField(
+        _("BDC hour"),
+        default=dt.time(18, 0),
+        help_text=_("Leads arriving after this time go to the BDC."),
+    )
+    bdc_phone = models.CharField(_("BDC phone"), max_length=20, blank=True)
+    bdc_email = models.EmailField(_("BDC email"), blank=True)
+    caller_id = models.CharField(
+        _("caller ID"),
+        max_length=20,
+        blank=True,
+        help_text=_("The dealer's number (E.164) calls come from."),
+    )
+    whatsapp_sender = models.CharField(_("WhatsApp sender"), max_length=40, blank=True)
+    email_from = models.EmailField(_("email sender"), blank=True)
+    inbound_email = models.EmailField(
+        _("inbound lead address"),
+        blank=True,
+        null=True,
+        unique=True,
+        help_text=_("Portals that send ADF by email send it here."),
+    )
+    webhook_token_hash = models.CharField(max_length=64, blank=True, editable=False)
+    signing_secret = models.CharField(
+        _("signing secret"),
+        max_length=128,
+        blank=True,
+        help_text=_("When set, lead webhooks must carry X-LeadFlow-Signature."),
+    )
+    google_key = models.CharField(_("Google Ads key"), max_length=128, blank=True)
+    meta_verify_token = models.CharField(_("Meta verify token"), max_length=128, blank=True)
+    meta_page_token = models.CharField(_("Meta page access token"), max_length=512, blank=True)
+    reached_min_seconds = models.PositiveIntegerField(
+        _("seconds for a call to count as reached"), default=30
+    )
+    recovery_days = models.PositiveIntegerField(
+        _("days before a lost lead's BDC recovery call"), default=14
+    )
+    targets = models.JSONField(_("funnel targets (%)"), default=default_targets)
+    lost_reasons = models.JSONField(_("reasons for lost leads"), default=default_lost_reasons)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("dealer")
+        verbose_name_plural = _("dealers")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @cached_property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)
+
+    def rotate_webhook_token(self) -> str:
+        """Issue a new webhook token. Only its hash is kept: show the return value once."""
+        token = "lf_" + secrets.token_urlsafe(32)
+        self.set_webhook_token(token)
+        return token
+
+    def set_webhook_token(self, token: str) -> None:
+        self.webhook_token_hash = hash_token(token)
+        self.save(update_fields=["webhook_token_hash"])
+
+    def webhook_token_matches(self, token: str) -> bool:
+        return bool(self.webhook_token_hash) and hmac.compare_digest(
+            self.webhook_token_hash, hash_token(token)
+        )
+
+    def is_open(self, when: dt.datetime) -> bool:
+        return hours.is_within(self.opening_hours, when, self.tz)
+
+    def is_after_bdc_hour(self, when: dt.datetime) -> bool:
+        return hours.local_time(when, self.tz) >= self.bdc_hour
+
+    def routes_to_bdc(self, when: dt.datetime) -> bool:
+        """Outside opening hours and after the BDC hour the call centre takes new leads."""
+        return not self.is_open(when) or self.is_after_bdc_hour(when)
+
+    def may_contact_customer(self, when: dt.datetime) -> bool:
+        return hours.is_within(self.contact_hours, when, self.tz)
+
+    def next_contact_time(self, when: dt.datetime) -> dt.datetime | None:
+        return hours.next_within(self.contact_hours, when, self.tz)
+
+
+class SalespersonQuerySet(models.QuerySet):
+    def on_duty_sellers(self) -> SalespersonQuerySet:
+        return self.filter(role=Salesperson.Role.SALESPERSON, on_duty=True, user__is_active=True)
+
+
+class Salesperson(models.Model):
+    """A user's place at a dealer: salesperson, manager or BDC agent."""
+
+    class Role(models.TextChoices):
+        SALESPERSON = "salesperson", _("Salesperson")
+        MANAGER = "manager", _("Manager")
+        BDC = "bdc", _("BDC agent")
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="salesperson"
+    )
+    dealer = models.ForeignKey(Dealer, on_delete=models.CASCADE, related_name="staff")
+    phone = models.CharField(_("phone (E.164)"), max_length=20, blank=True)
+    role = models.CharField(
+        _("role"), max_length=16, choices=Role.choices, default=Role.SALESPERSON
+    )
+    on_duty = models.BooleanField(_("on duty"), default=True)
+    working_hours = models.JSONField(
+        _("working hours"),
+        null=True,
+        blank=True,
+        validators=[hours.validate_weekly_hours],
+        help_text=_("Empty: the dealer's opening hours."),
+    )
+    # Round-robin position: the on-duty seller with the lowest turn gets the next lead, whose
+    # turn then becomes the dealer's highest. A counter, not a timestamp, so two leads in the
+    # same microsecond (or under a frozen test clock) still alternate.
+    round_robin_turn = models.PositiveBigIntegerField(default=0, editable=False)
+
+    objects = SalespersonQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("salesperson")
+        verbose_name_plural = _("salespeople")
+        ordering = ["dealer", "user__username"]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        return self.user.get_full_name() or self.user.get_username()
+
+    @property
+    def sees_whole_dealer(self) -> bool:
+        return self.role in (self.Role.MANAGER, self.Role.BDC)
+
+    def is_working(self, when: dt.datetime) -> bool:
+        if not self.on_duty:
+            return False
+        return hours.is_within(
+            self.working_hours or self.dealer.opening_hours, when, self.dealer.tz
+        )

@@ -1,0 +1,31 @@
+"""Tenant scoping that fails closed: every view reaches tenant rows through these helpers."""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from django.db.models import Model, QuerySet
+from django.http import Http404, HttpRequest
+
+from dealers.models import Salesperson
+
+M = TypeVar("M", bound=Model)
+
+
+def staff_of(request: HttpRequest) -> Salesperson:
+    """The signed-in user's place at a dealer; users without one see nothing (404)."""
+    staff = getattr(request.user, "salesperson", None) if request.user.is_authenticated else None
+    if staff is None:
+        raise Http404("not a dealer's staff member")
+    return staff
+
+
+def scoped(request: HttpRequest, queryset: QuerySet[M]) -> QuerySet[M]:
+    return queryset.filter(dealer=staff_of(request).dealer)
+
+
+def get_scoped(request: HttpRequest, queryset: QuerySet[M], **lookup) -> M:
+    try:
+        return scoped(request, queryset).get(**lookup)
+    except queryset.model.DoesNotExist:
+        raise Http404 from None

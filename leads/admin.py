@@ -1,0 +1,118 @@
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+
+from leads.models import IntakeRecord, Lead, LeadEvent
+from leads.parsers import PayloadError
+from leads.services import intake_record_replay
+from leads.validation import LeadInvalid
+
+
+class LeadEventInline(admin.TabularInline):
+    model = LeadEvent
+    extra = 0
+    fields = ["at", "kind", "actor", "note", "data"]
+    readonly_fields = fields
+    can_delete = False
+    ordering = ["at", "id"]
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Lead)
+class LeadAdmin(admin.ModelAdmin):
+    list_display = [
+        "__str__",
+        "dealer",
+        "source",
+        "status",
+        "assigned_to",
+        "bdc",
+        "received_at",
+        "first_ring_at",
+        "reached_at",
+    ]
+    list_filter = ["status", "source", "bdc", "dealer", "assigned_to"]
+    search_fields = ["first_name", "last_name", "email", "phone", "external_id"]
+    date_hierarchy = "received_at"
+    list_select_related = ["dealer", "assigned_to__user"]
+    raw_id_fields = ["assigned_to"]
+    readonly_fields = [
+        "raw_payload",
+        "received_at",
+        "first_attempt_at",
+        "first_ring_at",
+        "customer_rang_at",
+        "reached_at",
+        "appointment_set_at",
+        "showed_at",
+        "sold_at",
+        "lost_at",
+        "opted_out_at",
+        "sources",
+    ]
+    inlines = [LeadEventInline]
+
+
+@admin.register(IntakeRecord)
+class IntakeRecordAdmin(admin.ModelAdmin):
+    list_display = [
+        "received_at",
+        "dealer_slug",
+        "source",
+        "format",
+        "outcome",
+        "status_code",
+        "lead",
+        "short_error",
+    ]
+    list_filter = ["outcome", "source", "format", "dealer"]
+    search_fields = ["body", "error", "external_id"]
+    date_hierarchy = "received_at"
+    readonly_fields = [
+        "dealer",
+        "dealer_slug",
+        "source",
+        "format",
+        "external_id",
+        "received_at",
+        "content_type",
+        "headers",
+        "body_size",
+        "outcome",
+        "status_code",
+        "error",
+        "errors",
+        "lead",
+        "replayed_at",
+        "replay_count",
+    ]
+    fields = readonly_fields[:10] + ["body"] + readonly_fields[10:]
+    actions = ["replay"]
+
+    @admin.display(description=_("error"))
+    def short_error(self, obj: IntakeRecord) -> str:
+        return obj.error[:80]
+
+    @admin.action(description=_("Replay the selected requests (after correcting their body)"))
+    def replay(self, request, queryset):
+        for record in queryset:
+            try:
+                result = intake_record_replay(record=record)
+            except (PayloadError, LeadInvalid) as exc:
+                self.message_user(
+                    request,
+                    _("%(record)s still rejected: %(error)s") % {"record": record, "error": exc},
+                    messages.ERROR,
+                )
+            except ValueError as exc:
+                self.message_user(request, str(exc), messages.WARNING)
+            else:
+                self.message_user(
+                    request,
+                    _("%(record)s → lead %(lead)s (%(outcome)s)")
+                    % {"record": record, "lead": result.lead.pk, "outcome": result.outcome},
+                    messages.SUCCESS,
+                )

@@ -1,0 +1,373 @@
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from dealers.models import Dealer, Salesperson
+
+
+class IllegalMove(Exception):
+    """A status move the lead's life does not allow (DESIGN §3)."""
+
+
+class LeadQuerySet(models.QuerySet):
+    def for_dealer(self, dealer: Dealer) -> LeadQuerySet:
+        return self.filter(dealer=dealer)
+
+    def open(self) -> LeadQuerySet:
+        return self.filter(status__in=Lead.OPEN_STATUSES)
+
+    def same_customer(self, *, phone: str, email: str) -> LeadQuerySet:
+        match = Q()
+        if phone:
+            match |= Q(phone=phone)
+        if email:
+            match |= Q(email=email)
+        return self.filter(match) if match else self.none()
+
+
+class Lead(models.Model):
+    class Status(models.TextChoices):
+        NEW = "new", _("New")
+        CONTACTING = "contacting", _("Contacting")
+        REACHED = "reached", _("Reached")
+        APPOINTMENT = "appointment", _("Appointment")
+        SHOWED = "showed", _("Showed")
+        SOLD = "sold", _("Sold")
+        LOST = "lost", _("Lost")
+
+    class Channel(models.TextChoices):
+        PHONE = "phone", _("Phone")
+        EMAIL = "email", _("Email")
+        WHATSAPP = "whatsapp", _("WhatsApp")
+
+    class Condition(models.TextChoices):
+        NEW = "new", _("New")
+        USED = "used", _("Used")
+
+    OPEN_STATUSES = (
+        Status.NEW,
+        Status.CONTACTING,
+        Status.REACHED,
+        Status.APPOINTMENT,
+        Status.SHOWED,
+    )
+    # The lead's life (DESIGN §3). Moves forward along the funnel may skip steps (a walk-in
+    # buyer goes from reached straight to sold); any open state may be lost; the BDC re-opens
+    # lost leads by contacting them again.
+    MOVES: dict[str, set[str]] = {
+        Status.NEW: {Status.CONTACTING, Status.REACHED, Status.APPOINTMENT, Status.LOST},
+        Status.CONTACTING: {Status.REACHED, Status.APPOINTMENT, Status.LOST},
+        Status.REACHED: {Status.APPOINTMENT, Status.SOLD, Status.LOST},
+        Status.APPOINTMENT: {Status.SHOWED, Status.SOLD, Status.REACHED, Status.LOST},
+        Status.SHOWED: {Status.SOLD, Status.APPOINTMENT, Status.LOST},
+        Status.SOLD: set(),
+        Status.LOST: {Status.CONTACTING},
+    }
+    MILESTONES = {
+        Status.REACHED: "reached_at",
+        Status.APPOINTMENT: "appointment_set_at",
+        Status.SHOWED: "showed_at",
+        Status.SOLD: "sold_at",
+        Status.LOST: "lost_at",
+    }
+
+    dealer = models.ForeignKey(Dealer, on_delete=models.CASCADE, related_name="leads")
+    source = models.CharField(_("source"), max_length=40)
+    sources = models.JSONField(_("all sources"), default=list, blank=True)
+    external_id = models.CharField(_("external id"), max_length=200, blank=True)
+    received_at = models.DateTimeField(_("received"), default=timezone.now)
+    portal_received_at = models.DateTimeField(_("sent by portal"), null=True, blank=True)
+    is_test = models.BooleanField(
+        _("test lead"), default=False, help_text=_("Stored, never contacted.")
+    )
+
+    first_name = models.CharField(_("first name"), max_length=100, blank=True)
+    last_name = models.CharField(_("last name"), max_length=100, blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    phone = models.CharField(_("phone (E.164)"), max_length=20, blank=True)
+    preferred_channel = models.CharField(
+        _("preferred channel"), max_length=10, choices=Channel.choices, default=Channel.PHONE
+    )
+    language = models.CharField(_("language"), max_length=8, blank=True)
+    postal_code = models.CharField(_("postal code"), max_length=20, blank=True)
+
+    vehicle_make = models.CharField(_("make"), max_length=60, blank=True)
+    vehicle_model = models.CharField(_("model"), max_length=100, blank=True)
+    vehicle_year = models.PositiveSmallIntegerField(_("year"), null=True, blank=True)
+    vehicle_condition = models.CharField(
+        _("new/used"), max_length=4, blank=True, choices=Condition.choices
+    )
+    vehicle_stock_number = models.CharField(_("stock number"), max_length=40, blank=True)
+    vehicle_vin = models.CharField(_("VIN"), max_length=17, blank=True)
+    vehicle_price = models.DecimalField(
+        _("price"), max_digits=10, decimal_places=2, null=True, blank=True
+    )
+    message = models.TextField(_("message"), blank=True)
+
+    consent_phone = models.BooleanField(_("may call"), default=True)
+    consent_email = models.BooleanField(_("may email"), default=True)
+    consent_whatsapp = models.BooleanField(_("may WhatsApp"), default=False)
+    opted_out_at = models.DateTimeField(_("opted out"), null=True, blank=True)
+    raw_payload = models.JSONField(_("payload as received"), default=dict, blank=True)
+
+    assigned_to = models.ForeignKey(
+        Salesperson,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="leads",
+        verbose_name=_("salesperson"),
+    )
+    bdc = models.BooleanField(_("for the BDC"), default=False)
+    bdc_reason = models.CharField(_("why the BDC"), max_length=40, blank=True)
+
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.NEW
+    )
+    lost_reason = models.CharField(_("lost reason"), max_length=100, blank=True)
+    # Milestones, written by the follow-up engine and by people, read by queue and report.
+    first_attempt_at = models.DateTimeField(_("first attempt"), null=True, blank=True)
+    first_ring_at = models.DateTimeField(_("salesperson's phone first rang"), null=True, blank=True)
+    customer_rang_at = models.DateTimeField(_("customer's phone first rang"), null=True, blank=True)
+    first_channel = models.CharField(
+        _("first channel"), max_length=10, blank=True, choices=Channel.choices
+    )
+    attempt_count = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    reached_at = models.DateTimeField(_("reached"), null=True, blank=True)
+    reached_after_attempts = models.PositiveSmallIntegerField(null=True, blank=True)
+    appointment_set_at = models.DateTimeField(_("appointment set"), null=True, blank=True)
+    appointment_at = models.DateTimeField(_("appointment"), null=True, blank=True)
+    showed_at = models.DateTimeField(_("showed"), null=True, blank=True)
+    sold_at = models.DateTimeField(_("sold"), null=True, blank=True)
+    lost_at = models.DateTimeField(_("lost"), null=True, blank=True)
+    last_inbound_at = models.DateTimeField(_("last reply from customer"), null=True, blank=True)
+    next_action = models.CharField(_("next action"), max_length=40, blank=True)
+    next_action_due_at = models.DateTimeField(_("next action due"), null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = LeadQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("lead")
+        verbose_name_plural = _("leads")
+        ordering = ["-received_at"]
+        constraints = [
+            # "Stored exactly once": the portal's id is the idempotency key.
+            models.UniqueConstraint(
+                fields=["dealer", "source", "external_id"],
+                condition=~Q(external_id=""),
+                name="lead_unique_external_id",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["dealer", "status", "next_action_due_at"], name="lead_queue"),
+            models.Index(fields=["dealer", "assigned_to", "status"], name="lead_by_rep"),
+            models.Index(fields=["dealer", "received_at"], name="lead_by_week"),
+            models.Index(fields=["dealer", "phone"], name="lead_by_phone"),
+            models.Index(fields=["dealer", "email"], name="lead_by_email"),
+        ]
+
+    def __str__(self) -> str:
+        return self.customer_name or self.phone or self.email or f"Lead {self.pk}"
+
+    @property
+    def customer_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def vehicle(self) -> str:
+        parts = [self.vehicle_make, self.vehicle_model]
+        if self.vehicle_year:
+            parts.append(str(self.vehicle_year))
+        return " ".join(p for p in parts if p)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES
+
+    @property
+    def opted_out(self) -> bool:
+        return self.opted_out_at is not None
+
+    def can_move_to(self, status: str) -> bool:
+        return status in self.MOVES[self.status]
+
+    def move_to(
+        self,
+        status: str,
+        *,
+        by: Salesperson | None = None,
+        note: str = "",
+        reason: str = "",
+        at: dt.datetime | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> LeadEvent:
+        """Move the lead along its life, set the milestone and write the timeline event.
+
+        Callers hold the row (``select_for_update``) when concurrent moves are possible.
+        """
+        if not self.can_move_to(status):
+            raise IllegalMove(
+                _("A lead that is “%(from)s” cannot become “%(to)s”.")
+                % {"from": self.get_status_display(), "to": Lead.Status(status).label}
+            )
+        at = at or timezone.now()
+        previous = self.status
+        self.status = status
+        fields = ["status", "updated_at"]
+        milestone = self.MILESTONES.get(status)
+        if milestone and getattr(self, milestone) is None:
+            setattr(self, milestone, at)
+            fields.append(milestone)
+        if status == self.Status.REACHED and self.reached_after_attempts is None:
+            self.reached_after_attempts = self.attempt_count
+            fields.append("reached_after_attempts")
+        if status == self.Status.LOST:
+            self.lost_reason = reason
+            fields.append("lost_reason")
+        if previous == self.Status.LOST:
+            self.lost_at = None
+            self.lost_reason = ""
+            fields += ["lost_at", "lost_reason"]
+        self.save(update_fields=fields)
+        event_data = {"from": previous, "to": status, **(data or {})}
+        if reason:
+            event_data["reason"] = reason
+        return self.log(LeadEvent.Kind.STATUS, by=by, note=note, at=at, data=event_data)
+
+    def opt_out(
+        self, *, by: Salesperson | None = None, via: str, at: dt.datetime | None = None
+    ) -> LeadEvent | None:
+        """Stop all outbound contact at once. Idempotent: a second STOP changes nothing."""
+        if self.opted_out_at is not None:
+            return None
+        at = at or timezone.now()
+        self.opted_out_at = at
+        self.next_action = ""
+        self.next_action_due_at = None
+        self.save(update_fields=["opted_out_at", "next_action", "next_action_due_at", "updated_at"])
+        return self.log(LeadEvent.Kind.OPTED_OUT, by=by, at=at, data={"via": via})
+
+    def log(
+        self,
+        kind: str,
+        *,
+        by: Salesperson | None = None,
+        note: str = "",
+        at: dt.datetime | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> LeadEvent:
+        return LeadEvent.objects.create(
+            lead=self,
+            dealer_id=self.dealer_id,
+            kind=kind,
+            actor=by,
+            at=at or timezone.now(),
+            note=note,
+            data=data or {},
+        )
+
+
+class LeadEvent(models.Model):
+    """One line of the lead's timeline: who did what, when."""
+
+    class Kind(models.TextChoices):
+        RECEIVED = "received", _("Lead received")
+        REPEAT_INQUIRY = "repeat_inquiry", _("Repeat inquiry")
+        ASSIGNED = "assigned", _("Assigned")
+        BDC = "bdc", _("Handed to the BDC")
+        FOLLOWUP_STARTED = "followup_started", _("Follow-up started")
+        STATUS = "status", _("Status changed")
+        CALL = "call", _("Call")
+        MESSAGE = "message", _("Message")
+        INBOUND = "inbound", _("Reply from customer")
+        ATTEMPT = "attempt", _("Attempt")
+        NOTE = "note", _("Note")
+        OUTCOME = "outcome", _("Outcome logged")
+        OPTED_OUT = "opted_out", _("Opted out")
+        APPOINTMENT = "appointment", _("Appointment")
+
+    dealer = models.ForeignKey(Dealer, on_delete=models.CASCADE, related_name="+")
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    actor = models.ForeignKey(
+        Salesperson, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    at = models.DateTimeField(default=timezone.now)
+    note = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["lead", "at"], name="event_timeline")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} @ {self.at:%Y-%m-%d %H:%M}"
+
+
+class IntakeRecord(models.Model):
+    """Every webhook request exactly as it arrived, written before it is judged.
+
+    A rejected or failed request keeps its body, so an admin can correct it and replay it: no
+    lead is ever lost to a parser bug or a portal's malformed payload.
+    """
+
+    class Outcome(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        CREATED = "created", _("Lead created")
+        DUPLICATE = "duplicate", _("Duplicate of an existing lead")
+        JOINED = "joined", _("Joined an open lead")
+        REJECTED = "rejected", _("Rejected")
+        FAILED = "failed", _("Failed (server error)")
+        IGNORED = "ignored", _("Nothing to do")
+
+    # Null only for requests naming a dealer that does not exist: kept for the record, shown
+    # to superusers only.
+    dealer = models.ForeignKey(
+        Dealer, on_delete=models.CASCADE, null=True, blank=True, related_name="intake_records"
+    )
+    dealer_slug = models.CharField(max_length=50)
+    source = models.CharField(max_length=40)
+    format = models.CharField(
+        max_length=20, default="json", help_text="Which parser reads the body on replay."
+    )
+    external_id = models.CharField(max_length=200, blank=True)
+    received_at = models.DateTimeField(default=timezone.now, db_index=True)
+    content_type = models.CharField(max_length=200, blank=True)
+    headers = models.JSONField(default=dict, blank=True)
+    body = models.TextField(blank=True)
+    body_size = models.PositiveIntegerField(default=0)
+    outcome = models.CharField(max_length=12, choices=Outcome.choices, default=Outcome.PENDING)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    errors = models.JSONField(default=dict, blank=True)
+    lead = models.ForeignKey(
+        Lead, on_delete=models.SET_NULL, null=True, blank=True, related_name="intake_records"
+    )
+    replayed_at = models.DateTimeField(null=True, blank=True)
+    replay_count = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("intake record")
+        verbose_name_plural = _("intake records")
+        ordering = ["-received_at"]
+        indexes = [
+            models.Index(fields=["dealer", "source", "external_id"], name="intake_by_external_id")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dealer_slug}/{self.source} {self.received_at:%Y-%m-%d %H:%M:%S}"
+
+    @property
+    def replayable(self) -> bool:
+        return self.dealer_id is not None and self.outcome in (
+            self.Outcome.REJECTED,
+            self.Outcome.FAILED,
+            self.Outcome.PENDING,
+        )

@@ -1,0 +1,181 @@
+"""Google Ads lead form webhook JSON in, (google_key, canonical lead dict) out.
+
+Google posts one lead per request::
+
+    {"lead_id": "…", "api_version": "1.0", "form_id": 1, "campaign_id": 2, "google_key": "…",
+     "is_test": true, "gcl_id": "…", "adgroup_id": 3, "creative_id": 4,
+     "user_column_data": [{"column_name": "Full Name", "string_value": "…",
+                           "column_id": "FULL_NAME"}, …]}
+
+``google_key`` is the shared secret the advertiser typed into the form's webhook settings; it is
+returned separately so the view can check it against the dealer's before trusting anything else.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from leads.parsers import PayloadError
+from leads.parsers.adf import normalise_datetime, split_full_name
+from leads.parsers.json_lead import parse_json_lead
+
+__all__ = ["parse_google_ads"]
+
+# column_id -> (section, key). Names follow Google Ads' LeadFormFieldUserInputType; the webhook
+# spells given/family name as FIRST_NAME/LAST_NAME, the API enum as GIVEN_NAME/FAMILY_NAME.
+_CUSTOMER_COLUMNS = {
+    "FIRST_NAME": "first_name",
+    "GIVEN_NAME": "first_name",
+    "LAST_NAME": "last_name",
+    "FAMILY_NAME": "last_name",
+    "EMAIL": "email",
+    "PHONE_NUMBER": "phone",
+    "POSTAL_CODE": "postal_code",
+}
+_ADDRESS_COLUMNS = {
+    "STREET_ADDRESS": "street",
+    "CITY": "city",
+    "REGION": "region",
+    "COUNTRY": "country",
+    "POSTAL_CODE": "postal_code",
+}
+# Used only when the personal variant is missing: a work number still reaches the customer.
+_FALLBACK_COLUMNS = {"WORK_EMAIL": "email", "WORK_PHONE": "phone"}
+
+_NEW_WORDS = ("new", "neu", "nuevo", "neuf", "nuovo")
+_USED_WORDS = ("used", "pre-owned", "preowned", "gebraucht", "occasion", "usado", "certified")
+
+# Top-level fields worth keeping for reporting and support tickets (Google asks for lead_id and
+# the ids when one reports a problem with a lead).
+_META_FIELDS = (
+    "api_version",
+    "form_id",
+    "campaign_id",
+    "adgroup_id",
+    "creative_id",
+    "asset_group_id",
+    "gcl_id",
+    "lead_stage",
+)
+
+
+def parse_google_ads(body: bytes) -> tuple[str, dict[str, Any]]:
+    """Return ``(google_key, lead)``; ``google_key`` is ``""`` when the body has none.
+
+    ``source`` is always ``"google-ads"``, ``external_id`` is ``lead_id``, ``is_test`` is set
+    from the body (False when absent). Known columns map onto customer/vehicle fields; every
+    other column becomes a ``"Column Name: value"`` line of ``message``. Google's ids (form,
+    campaign, ad group, creative, click id) are kept under ``lead["google_ads"]``.
+    """
+    data = _load_object(body)
+    columns = data.get("user_column_data")
+    if columns is None:
+        columns = []
+    if not isinstance(columns, list):
+        raise PayloadError("user_column_data must be a list")
+
+    key = data.get("google_key")
+    google_key = key if isinstance(key, str) else ""
+
+    customer: dict[str, Any] = {}
+    address: dict[str, Any] = {}
+    vehicle: dict[str, Any] = {}
+    fallbacks: dict[str, str] = {}
+    full_name = ""
+    lines: list[str] = []
+
+    for column in columns:
+        if not isinstance(column, dict):
+            continue
+        column_id = _as_text(column.get("column_id")).upper()
+        value = _as_text(column.get("string_value"))
+        label = _as_text(column.get("column_name")) or column_id.replace("_", " ").capitalize()
+        if not value:
+            continue
+        if column_id == "FULL_NAME":
+            full_name = value
+        elif column_id in _CUSTOMER_COLUMNS or column_id in _ADDRESS_COLUMNS:
+            if column_id in _CUSTOMER_COLUMNS:
+                customer.setdefault(_CUSTOMER_COLUMNS[column_id], value)
+            if column_id in _ADDRESS_COLUMNS:
+                address.setdefault(_ADDRESS_COLUMNS[column_id], value)
+        elif column_id in _FALLBACK_COLUMNS:
+            fallbacks.setdefault(_FALLBACK_COLUMNS[column_id], value)
+        elif column_id == "VEHICLE_MODEL":
+            vehicle.setdefault("model", value)
+        elif column_id == "VEHICLE_CONDITION" and (condition := _condition(value)):
+            vehicle.setdefault("condition", condition)
+        elif column_id == "PREFERRED_CONTACT_METHOD" and (channel := _channel(value)):
+            customer.setdefault("preferred_channel", channel)
+        else:
+            # Vehicle type, preferred dealership, purchase timeline, custom questions: nothing in
+            # the canonical dict for them, but the salesperson should read them before calling.
+            lines.append(f"{label}: {value}")
+
+    if full_name:
+        first, last = split_full_name(full_name)
+        customer.setdefault("first_name", first)
+        customer.setdefault("last_name", last)
+    for field, value in fallbacks.items():
+        customer.setdefault(field, value)
+    if address:
+        customer["address"] = address
+
+    lead: dict[str, Any] = {"source": "google-ads"}
+    if lead_id := _as_text(data.get("lead_id")):
+        lead["external_id"] = lead_id
+    if submitted := _as_text(data.get("lead_submit_time")):
+        lead["received_at"] = normalise_datetime(submitted)
+    customer = {k: v for k, v in customer.items() if v}
+    if customer:
+        lead["customer"] = customer
+    if vehicle:
+        lead["vehicle"] = vehicle
+    if lines:
+        lead["message"] = "\n".join(lines)
+    lead["is_test"] = data.get("is_test") is True or _as_text(data.get("is_test")).lower() == "true"
+    lead["google_ads"] = {
+        field: data[field] for field in _META_FIELDS if _is_scalar(data.get(field))
+    }
+    return google_key, lead
+
+
+def _load_object(body: bytes) -> dict[str, Any]:
+    try:
+        return parse_json_lead(body)
+    except (RecursionError, ValueError) as exc:
+        # json.loads raises these (not JSONDecodeError) for absurd nesting and for integers
+        # longer than Python's 4300-digit limit; both are unreadable bodies, not server errors.
+        raise PayloadError(f"body is not readable JSON: {type(exc).__name__}") from exc
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return ""
+
+
+def _is_scalar(value: Any) -> bool:
+    return isinstance(value, str | int | float) and not isinstance(value, bool) and value != ""
+
+
+def _condition(value: str) -> str:
+    lowered = value.lower()
+    if any(word in lowered for word in _USED_WORDS):
+        return "used"
+    if any(word in lowered for word in _NEW_WORDS):
+        return "new"
+    return ""
+
+
+def _channel(value: str) -> str:
+    lowered = value.lower()
+    if "whatsapp" in lowered:
+        return "whatsapp"
+    if "mail" in lowered:
+        return "email"
+    if any(word in lowered for word in ("phone", "call", "telefon", "anruf", "sms", "text")):
+        return "phone"
+    return ""

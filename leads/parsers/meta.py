@@ -1,0 +1,267 @@
+"""Meta (Facebook/Instagram) Lead Ads: webhook signature, notification, and Graph lead mapping.
+
+Meta's webhook does not carry the lead itself, only its id. The flow is:
+
+1. ``meta_signature_valid`` on the raw body and the ``X-Hub-Signature-256`` header;
+2. ``parse_meta_notification`` to get the ``leadgen`` change values (``leadgen_id`` etc.);
+3. the caller fetches ``GET /<leadgen_id>`` from the Graph API (network: not done here);
+4. ``map_meta_lead`` turns that Graph lead object into the canonical lead dict.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from typing import Any
+
+from leads.parsers import PayloadError
+from leads.parsers.adf import normalise_datetime, split_full_name
+from leads.parsers.json_lead import parse_json_lead
+
+__all__ = ["map_meta_lead", "meta_signature_valid", "parse_meta_notification"]
+
+_SIGNATURE_PREFIX = "sha256="
+# Ids Meta documents as strings but its test tool and older API versions send as numbers; the
+# dedup key must not depend on which.
+_ID_FIELDS = ("leadgen_id", "page_id", "form_id", "adgroup_id", "ad_id")
+
+_CUSTOMER_FIELDS = {
+    "first_name": "first_name",
+    "last_name": "last_name",
+    "email": "email",
+    "e-mail": "email",
+    "work_email": "email",
+    "phone_number": "phone",
+    "phone": "phone",
+    "mobile_phone": "phone",
+    "work_phone_number": "phone",
+    "zip_code": "postal_code",
+    "post_code": "postal_code",
+    "postal_code": "postal_code",
+    "zip": "postal_code",
+}
+_ADDRESS_FIELDS = {
+    "street_address": "street",
+    "city": "city",
+    "state": "region",
+    "province": "region",
+    "country": "country",
+    "zip_code": "postal_code",
+    "post_code": "postal_code",
+    "postal_code": "postal_code",
+    "zip": "postal_code",
+}
+_VEHICLE_FIELDS = {
+    "vehicle": "model",
+    "car": "model",
+    "car_model": "model",
+    "vehicle_model": "model",
+    "model": "model",
+    "fahrzeug": "model",
+    "modell": "model",
+    "make": "make",
+    "car_make": "make",
+    "vehicle_make": "make",
+    "marke": "make",
+    "year": "year",
+    "vehicle_year": "year",
+    "trim": "trim",
+    "stock_number": "stock_number",
+    "vin": "vin",
+}
+_CONDITION_FIELDS = ("vehicle_condition", "condition", "new_or_used")
+# Meta's lead testing tool fills every field with this marker instead of real data.
+_TEST_LEAD_MARKER = "<test lead:"
+
+
+def meta_signature_valid(body: bytes, header: str | None, app_secret: str) -> bool:
+    """True when ``header`` is ``sha256=<hex HMAC-SHA256 of body keyed with app_secret>``.
+
+    Compared in constant time. A missing header or an empty secret is never valid: an empty
+    secret would let anyone sign.
+    """
+    if not header or not app_secret:
+        return False
+    header = header.strip()
+    if header[: len(_SIGNATURE_PREFIX)].lower() != _SIGNATURE_PREFIX:
+        return False
+    given = header[len(_SIGNATURE_PREFIX) :].strip().lower()
+    key = app_secret.encode("utf-8", "surrogatepass")
+    expected = hmac.new(key, bytes(body), hashlib.sha256).hexdigest()
+    # Bytes on both sides: compare_digest refuses non-ASCII str, and a header is attacker input.
+    return hmac.compare_digest(expected.encode("ascii"), given.encode("utf-8", "replace"))
+
+
+def parse_meta_notification(body: bytes) -> list[dict[str, Any]]:
+    """The ``value`` of every ``leadgen`` change in a Lead Ads webhook, in delivery order.
+
+    Changes for other fields are skipped (a page subscribed to more than leadgen gets those on the
+    same URL). Id fields (``leadgen_id``, ``page_id``, ``form_id``, ``adgroup_id``, ``ad_id``) are
+    returned as strings. An empty list is a valid result: nothing to fetch.
+    """
+    data = _load_object(body)
+    entries = data.get("entry")
+    if not isinstance(entries, list):
+        raise PayloadError("Meta notification has no 'entry' list")
+    values: list[dict[str, Any]] = []
+    for entry in entries:
+        if not isinstance(entry, dict):
+            raise PayloadError("Meta notification entry is not an object")
+        changes = entry.get("changes", [])
+        if not isinstance(changes, list):
+            raise PayloadError("Meta notification 'changes' is not a list")
+        for change in changes:
+            if not isinstance(change, dict):
+                raise PayloadError("Meta notification change is not an object")
+            if change.get("field") != "leadgen":
+                continue
+            value = change.get("value")
+            if not isinstance(value, dict):
+                raise PayloadError("Meta leadgen change has no 'value' object")
+            value = dict(value)
+            for field in _ID_FIELDS:
+                if isinstance(value.get(field), int) and not isinstance(value[field], bool):
+                    value[field] = str(value[field])
+            if not isinstance(value.get("leadgen_id"), str) or not value["leadgen_id"]:
+                raise PayloadError("Meta leadgen change has no 'leadgen_id'")
+            values.append(value)
+    return values
+
+
+def map_meta_lead(lead: dict[str, Any]) -> dict[str, Any]:
+    """Map a Graph API lead object (``GET /<leadgen_id>``) to the canonical lead dict.
+
+    ``source`` is ``"meta"`` and ``external_id`` the lead's ``id`` (the ``leadgen_id`` of the
+    notification). Standard questions map by name; custom questions whose name mentions a model,
+    vehicle or car fill ``vehicle.model`` best effort; every other field becomes a
+    ``"name: value"`` line of ``message``. Leads from Meta's testing tool (values starting with
+    "<test lead:") get ``is_test`` True. Ad/form/campaign ids and platform are kept under
+    ``lead["meta"]``.
+    """
+    if not isinstance(lead, dict):
+        raise PayloadError("Meta lead must be a JSON object")
+    field_data = lead.get("field_data", [])
+    if field_data is None:
+        field_data = []
+    if not isinstance(field_data, list):
+        raise PayloadError("Meta lead 'field_data' must be a list")
+
+    customer: dict[str, Any] = {}
+    address: dict[str, Any] = {}
+    vehicle: dict[str, Any] = {}
+    full_name = ""
+    lines: list[str] = []
+    is_test = False
+
+    for field in field_data:
+        if not isinstance(field, dict):
+            continue
+        raw_name = _as_text(field.get("name"))
+        name = _normalise_name(raw_name)
+        value = ", ".join(_values(field.get("values")))
+        if not name or not value:
+            continue
+        if value.lower().startswith(_TEST_LEAD_MARKER):
+            is_test = True
+        if name == "full_name":
+            full_name = value
+            continue
+        matched = False
+        if name in _CUSTOMER_FIELDS:
+            customer.setdefault(_CUSTOMER_FIELDS[name], value)
+            matched = True
+        if name in _ADDRESS_FIELDS:
+            address.setdefault(_ADDRESS_FIELDS[name], value)
+            matched = True
+        if matched:
+            continue
+        if name in _VEHICLE_FIELDS:
+            vehicle.setdefault(_VEHICLE_FIELDS[name], value)
+        elif name in _CONDITION_FIELDS and (condition := _condition(value)):
+            vehicle.setdefault("condition", condition)
+        elif _looks_like_model_question(name) and "model" not in vehicle:
+            vehicle["model"] = value
+        else:
+            lines.append(f"{raw_name}: {value}")
+
+    if full_name:
+        first, last = split_full_name(full_name)
+        customer.setdefault("first_name", first)
+        customer.setdefault("last_name", last)
+    if address:
+        customer["address"] = address
+    if (
+        isinstance(vehicle.get("year"), str)
+        and vehicle["year"].isdigit()
+        and len(vehicle["year"]) == 4
+    ):
+        vehicle["year"] = int(vehicle["year"])
+
+    out: dict[str, Any] = {"source": "meta"}
+    if lead_id := _as_text(lead.get("id")):
+        out["external_id"] = lead_id
+    if created := _as_text(lead.get("created_time")):
+        out["received_at"] = normalise_datetime(created)
+    customer = {k: v for k, v in customer.items() if v}
+    if customer:
+        out["customer"] = customer
+    if vehicle:
+        out["vehicle"] = vehicle
+    if lines:
+        out["message"] = "\n".join(lines)
+    out["is_test"] = is_test
+    meta = {
+        key: _as_text(lead.get(key))
+        for key in ("ad_id", "adset_id", "campaign_id", "form_id", "platform")
+        if _as_text(lead.get(key))
+    }
+    if isinstance(lead.get("is_organic"), bool):
+        meta["is_organic"] = lead["is_organic"]
+    out["meta"] = meta
+    return out
+
+
+def _load_object(body: bytes) -> dict[str, Any]:
+    try:
+        return parse_json_lead(body)
+    except (RecursionError, ValueError) as exc:
+        # json.loads raises these (not JSONDecodeError) for absurd nesting and for integers
+        # longer than Python's 4300-digit limit; both are unreadable bodies, not server errors.
+        raise PayloadError(f"body is not readable JSON: {type(exc).__name__}") from exc
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return ""
+
+
+def _values(values: Any) -> list[str]:
+    if isinstance(values, str | int | float) and not isinstance(values, bool):
+        values = [values]
+    if not isinstance(values, list):
+        return []
+    return [text for v in values if (text := _as_text(v))]
+
+
+def _normalise_name(name: str) -> str:
+    # Custom questions arrive named after their text ("which_model_are_you_interested_in?") and
+    # advertisers rename standard ones ("Zip Code"): compare on a lower-case snake form.
+    return re.sub(r"[^0-9a-z\-]+", "_", name.lower()).strip("_")
+
+
+def _looks_like_model_question(name: str) -> bool:
+    words = set(name.split("_"))
+    return bool(words & {"model", "vehicle", "car", "modell", "fahrzeug", "auto"})
+
+
+def _condition(value: str) -> str:
+    lowered = value.lower()
+    if any(w in lowered for w in ("used", "pre-owned", "preowned", "gebraucht", "occasion")):
+        return "used"
+    if any(w in lowered for w in ("new", "neu")):
+        return "new"
+    return ""

@@ -1,0 +1,182 @@
+"""One set of rules for every portal: canonical lead dict in, Lead field values or errors out."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import phonenumbers
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.utils.dateparse import parse_datetime
+
+from leads.models import Lead
+
+
+class LeadInvalid(Exception):
+    """The body was readable but its values are not a usable lead (HTTP 422)."""
+
+    def __init__(self, errors: dict[str, list[str]]):
+        super().__init__("; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()))
+        self.errors = errors
+
+
+def normalize_phone(raw: str, region: str) -> str:
+    """A phone number as people write it → E.164, or ValueError with the reason.
+
+    "+49 (0)171 1234567" is common in Germany: the "(0)" is the trunk prefix that must be dropped
+    once an international prefix is present, which libphonenumber does not do on its own.
+    """
+    text = raw.strip()
+    if text.startswith(("+", "00")):
+        text = re.sub(r"\(\s*0\s*\)", "", text)
+    try:
+        number = phonenumbers.parse(text, region.upper())
+    except phonenumbers.NumberParseException as exc:
+        raise ValueError(f"{raw!r} is not a phone number ({exc._msg})") from None
+    if not phonenumbers.is_valid_number(number):
+        raise ValueError(f"{raw!r} is not a valid phone number for {region.upper()}")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def is_mobile(e164: str) -> bool:
+    number = phonenumbers.parse(e164)
+    return phonenumbers.number_type(number) in (
+        phonenumbers.PhoneNumberType.MOBILE,
+        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+    )
+
+
+def _text(value: Any, limit: int) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (dict, list)):
+        raise TypeError
+    return str(value).strip()[:limit]
+
+
+def _section(data: dict, key: str, errors: dict[str, list[str]]) -> dict:
+    value = data.get(key) or {}
+    if not isinstance(value, dict):
+        errors[key] = ["must be an object"]
+        return {}
+    return value
+
+
+def clean_lead(data: dict[str, Any], *, region: str) -> dict[str, Any]:
+    """Lead field values from a canonical lead dict; raises LeadInvalid with per-field errors."""
+    errors: dict[str, list[str]] = {}
+    out: dict[str, Any] = {}
+
+    def text(path: str, value: Any, limit: int) -> str:
+        try:
+            return _text(value, limit)
+        except TypeError:
+            errors[path] = ["must be text"]
+            return ""
+
+    customer = _section(data, "customer", errors)
+    vehicle = _section(data, "vehicle", errors)
+    consent = _section(data, "consent", errors)
+
+    out["source"] = text("source", data.get("source"), 40)
+    out["external_id"] = text("external_id", data.get("external_id"), 200)
+    out["first_name"] = text("customer.first_name", customer.get("first_name"), 100)
+    out["last_name"] = text("customer.last_name", customer.get("last_name"), 100)
+    out["language"] = text("customer.language", customer.get("language"), 8).lower()
+    out["postal_code"] = text("customer.postal_code", customer.get("postal_code"), 20)
+    out["message"] = text("message", data.get("message"), 10_000)
+
+    email = text("customer.email", customer.get("email"), 254).lower()
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            errors["customer.email"] = [f"{email!r} is not an email address"]
+            email = ""
+    out["email"] = email
+
+    phone = text("customer.phone", customer.get("phone"), 40)
+    if phone:
+        try:
+            phone = normalize_phone(phone, region)
+        except ValueError as exc:
+            errors["customer.phone"] = [str(exc)]
+            phone = ""
+    out["phone"] = phone
+    if (
+        not phone
+        and not email
+        and "customer.phone" not in errors
+        and "customer.email" not in errors
+    ):
+        errors["customer"] = ["a phone number or an email address is required"]
+
+    channel = text("customer.preferred_channel", customer.get("preferred_channel"), 20).lower()
+    if channel and channel not in Lead.Channel.values:
+        errors["customer.preferred_channel"] = [
+            f"{channel!r} is not one of {', '.join(Lead.Channel.values)}"
+        ]
+    out["preferred_channel"] = channel or (Lead.Channel.PHONE if phone else Lead.Channel.EMAIL)
+
+    out["vehicle_make"] = text("vehicle.make", vehicle.get("make"), 60)
+    out["vehicle_model"] = " ".join(
+        p
+        for p in (
+            text("vehicle.model", vehicle.get("model"), 80),
+            text("vehicle.trim", vehicle.get("trim"), 40),
+        )
+        if p
+    )[:100]
+    out["vehicle_stock_number"] = text("vehicle.stock_number", vehicle.get("stock_number"), 40)
+    out["vehicle_vin"] = text("vehicle.vin", vehicle.get("vin"), 17).upper()
+    condition = text("vehicle.condition", vehicle.get("condition"), 10).lower()
+    if condition and condition not in Lead.Condition.values:
+        errors["vehicle.condition"] = [f"{condition!r} is not one of new, used"]
+    out["vehicle_condition"] = condition if condition in Lead.Condition.values else ""
+    year = vehicle.get("year")
+    out["vehicle_year"] = None
+    if year not in (None, ""):
+        try:
+            out["vehicle_year"] = int(str(year).strip())
+            if not 1900 <= out["vehicle_year"] <= 2100:
+                raise ValueError
+        except (TypeError, ValueError):
+            errors["vehicle.year"] = [f"{year!r} is not a model year"]
+            out["vehicle_year"] = None
+    price = vehicle.get("price")
+    out["vehicle_price"] = None
+    if price not in (None, ""):
+        try:
+            out["vehicle_price"] = Decimal(str(price)).quantize(Decimal("0.01"))
+            if not 0 <= out["vehicle_price"] < Decimal("100000000"):
+                raise InvalidOperation
+        except (InvalidOperation, ValueError):
+            errors["vehicle.price"] = [f"{price!r} is not a price"]
+            out["vehicle_price"] = None
+
+    for key in ("phone", "email", "whatsapp"):
+        value = consent.get(key)
+        if value is not None and not isinstance(value, bool):
+            errors[f"consent.{key}"] = ["must be true or false"]
+    out["consent_phone"] = consent.get("phone") is not False
+    out["consent_email"] = consent.get("email") is not False
+    out["consent_whatsapp"] = consent.get("whatsapp") is True or (
+        "whatsapp" not in consent and channel == Lead.Channel.WHATSAPP
+    )
+
+    received = data.get("received_at")
+    out["portal_received_at"] = None
+    if received not in (None, ""):
+        parsed = parse_datetime(str(received)) if isinstance(received, str) else None
+        if parsed is None:
+            errors["received_at"] = [f"{received!r} is not an ISO 8601 date and time"]
+        else:
+            out["portal_received_at"] = parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+    out["is_test"] = data.get("is_test") is True
+
+    if errors:
+        raise LeadInvalid(errors)
+    return out

@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from io import StringIO
+
+from django.core.management import call_command
+from django.test import override_settings
+
+from dealers.models import Dealer, Salesperson
+from leadflow.celery import app as celery_app
+
+
+def test_healthz_is_200_when_database_and_broker_answer(client, db):
+    response = client.get("/healthz")
+
+    assert response.status_code == 200
+    assert response.json() == {"database": "ok", "broker": "ok", "status": "ok"}
+
+
+def test_healthz_is_503_and_names_the_broker_when_it_is_down(client, db, monkeypatch):
+    monkeypatch.setitem(celery_app.conf, "broker_url", "redis://127.0.0.1:1/0")
+    monkeypatch.setitem(celery_app.conf, "broker_transport_options", {})
+
+    response = client.get("/healthz")
+
+    assert response.status_code == 503
+    assert response.json()["database"] == "ok"
+    assert response.json()["broker"] != "ok"
+
+
+@override_settings(LEADFLOW_DEMO_TOKEN="", LEADFLOW_DEMO_PASSWORD="demo")
+def test_seed_demo_twice_changes_nothing(db):
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    assert "shown once" in out.getvalue()
+    snapshot = list(
+        Salesperson.objects.values_list("user__username", "role", "phone", "user__password")
+    )
+    token_hash = Dealer.objects.get(slug="demo").webhook_token_hash
+
+    call_command("seed_demo", stdout=StringIO())
+
+    assert (
+        list(Salesperson.objects.values_list("user__username", "role", "phone", "user__password"))
+        == snapshot
+    )
+    assert Dealer.objects.get(slug="demo").webhook_token_hash == token_hash
+    assert sorted(u for u, *_ in snapshot) == ["bdc", "manager", "sales1", "sales2"]
+
+
+@override_settings(LEADFLOW_DEMO_TOKEN="lf_chosen")
+def test_seed_demo_takes_the_token_from_the_environment(db):
+    call_command("seed_demo", stdout=StringIO())
+
+    assert Dealer.objects.get(slug="demo").webhook_token_matches("lf_chosen")
