@@ -1,0 +1,58 @@
+"""What the queue and lead page may ask of the follow-up engine, without importing it.
+
+``leads`` never imports ``followup`` (DESIGN §2). The engine registers an implementation of
+``Engine`` when its app is ready; until one is registered (or for what it does not support) the
+UI says the action is unavailable instead of failing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from dealers.models import Salesperson
+    from leads.models import Lead
+
+
+class EngineUnavailable(Exception):
+    """The engine cannot do this now; the message is shown to the user as it is."""
+
+
+@dataclass(frozen=True)
+class Upcoming:
+    """One scheduled attempt, for the lead page ("next: call, tomorrow 09:00")."""
+
+    due_at: dt.datetime
+    channel: str  # "phone", "email", "whatsapp"
+    label: str
+
+
+class Engine(Protocol):
+    def call_now(self, *, lead: Lead, by: Salesperson) -> None:
+        """Ring ``by``'s phone and bridge to the customer (click-to-call)."""
+
+    def send_message(self, *, lead: Lead, by: Salesperson, channel: str, template: str,
+                     text: str = "") -> None:
+        """Send an email or WhatsApp now, within the channel rules."""
+
+    def message_templates(self, *, lead: Lead) -> list[tuple[str, str]]:
+        """(key, label) of the dealer's templates usable for this lead now."""
+
+    def upcoming(self, *, lead: Lead) -> list[Upcoming]:
+        """The lead's scheduled attempts, soonest first."""
+
+
+_engine: Engine | None = None
+
+
+def register(engine: Engine) -> None:
+    global _engine
+    _engine = engine
+
+
+def engine() -> Engine:
+    if _engine is None:
+        raise EngineUnavailable("The follow-up engine is not running.")
+    return _engine
