@@ -33,8 +33,9 @@ class Engine(Protocol):
     def call_now(self, *, lead: Lead, by: Salesperson) -> None:
         """Ring ``by``'s phone and bridge to the customer (click-to-call)."""
 
-    def send_message(self, *, lead: Lead, by: Salesperson, channel: str, template: str,
-                     text: str = "") -> None:
+    def send_message(
+        self, *, lead: Lead, by: Salesperson, channel: str, template: str, text: str = ""
+    ) -> None:
         """Send an email or WhatsApp now, within the channel rules."""
 
     def message_templates(self, *, lead: Lead) -> list[tuple[str, str]]:

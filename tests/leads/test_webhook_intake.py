@@ -210,3 +210,8 @@ def test_intake_announces_the_lead_only_after_commit(
     assert len(callbacks) == 1
     callbacks[0]()
     assert lead.events.filter(kind=LeadEvent.Kind.FOLLOWUP_STARTED).count() == 1
+
+
+@pytest.mark.parametrize("body", [b"[" * 100_000, b'{"n": ' + b"9" * 5000 + b"}"])
+def test_pathological_json_is_400_not_500(client, dealer_a, body):
+    assert post(client, "nord", body).status_code == 400
