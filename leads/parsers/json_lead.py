@@ -16,6 +16,9 @@ def parse_json_lead(body: bytes) -> dict[str, Any]:
         raise PayloadError(
             f"body is not JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
         ) from exc
+    except (RecursionError, ValueError) as exc:
+        # Pathological nesting, or an integer longer than Python converts by default.
+        raise PayloadError(f"body is not usable JSON: {type(exc).__name__}") from exc
     if not isinstance(data, dict):
         raise PayloadError("body must be a JSON object")
     return data
