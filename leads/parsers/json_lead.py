@@ -18,7 +18,9 @@ def parse_json_lead(body: bytes) -> dict[str, Any]:
         ) from exc
     except (RecursionError, ValueError) as exc:
         # Pathological nesting, or an integer longer than Python converts by default.
-        raise PayloadError(f"body is not usable JSON: {type(exc).__name__}") from exc
+        raise PayloadError(
+            "body is not readable JSON: nested too deeply or a number too long"
+        ) from exc
     if not isinstance(data, dict):
         raise PayloadError("body must be a JSON object")
     return data
