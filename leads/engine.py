@@ -44,6 +44,9 @@ class Engine(Protocol):
     def upcoming(self, *, lead: Lead) -> list[Upcoming]:
         """The lead's scheduled attempts, soonest first."""
 
+    def appointment_booked(self, *, lead: Lead, by: Salesperson) -> None:
+        """Confirm ``lead.appointment_at`` to the customer; remind them the day before."""
+
 
 _engine: Engine | None = None
 
