@@ -24,11 +24,12 @@ def twilio_signature_valid(request: HttpRequest) -> bool:
     signature = request.headers.get("X-Twilio-Signature", "")
     if not signature or not settings.TWILIO_AUTH_TOKEN:
         return False
-    validator = RequestValidator(settings.TWILIO_AUTH_TOKEN)
-    params = request.POST.dict() if request.method == "POST" else {}
+    params: dict[str, str | list[str]] = {}
     if request.method == "POST":
-        params = {key: request.POST.getlist(key) for key in request.POST}
-        params = {k: v[0] if len(v) == 1 else v for k, v in params.items()}
+        for key in request.POST:
+            values = request.POST.getlist(key)
+            params[key] = values[0] if len(values) == 1 else values
+    validator = RequestValidator(settings.TWILIO_AUTH_TOKEN)
     return validator.validate(public_url_of(request), params, signature)
 
 
