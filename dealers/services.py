@@ -4,7 +4,6 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Max
 
 from dealers.models import Dealer, Salesperson
 
@@ -15,49 +14,61 @@ class Routing:
     bdc_reason: str = ""  # "after_hours", "after_bdc_hour", "nobody_available" or ""
 
 
+def dealer_lock(dealer: Dealer) -> None:
+    """Serialise intake for one dealer until the surrounding transaction ends."""
+    assert transaction.get_connection().in_atomic_block, "dealer_lock needs a transaction"
+    list(Dealer.objects.select_for_update().filter(pk=dealer.pk).values_list("pk"))
+
+
+def _staff(dealer: Dealer) -> list[Salesperson]:
+    staff = list(Salesperson.objects.filter(dealer=dealer).select_related("user"))
+    for person in staff:
+        person.dealer = dealer  # spare a query per person in is_working()
+    return staff
+
+
+def _takes_leads(person: Salesperson, when: dt.datetime) -> bool:
+    return (
+        person.role == Salesperson.Role.SALESPERSON
+        and person.user.is_active
+        and person.is_working(when)
+    )
+
+
 def salesperson_next(
-    *, dealer: Dealer, when: dt.datetime, exclude: tuple[int, ...] = ()
+    *,
+    dealer: Dealer,
+    when: dt.datetime,
+    exclude: tuple[int, ...] = (),
+    staff: list[Salesperson] | None = None,
 ) -> Salesperson | None:
     """Take the next turn of the round robin among sellers working at ``when``.
 
-    Must run inside a transaction holding the dealer's row lock (``dealer_lock``): that lock is
-    what makes concurrent leads alternate instead of picking the same person twice.
+    Must run inside a transaction holding the dealer's lock (``dealer_lock``): that lock is what
+    makes concurrent leads alternate instead of picking the same person twice.
     """
-    staff = list(
-        dealer.staff.on_duty_sellers().exclude(pk__in=exclude).select_related("user", "dealer")
-    )
-    working = [s for s in staff if s.is_working(when)]
+    staff = _staff(dealer) if staff is None else staff
+    working = [p for p in staff if p.pk not in exclude and _takes_leads(p, when)]
     if not working:
         return None
-    chosen = min(working, key=lambda s: (s.round_robin_turn, s.pk))
-    top = dealer.staff.aggregate(top=Max("round_robin_turn"))["top"] or 0
-    chosen.round_robin_turn = top + 1
-    chosen.save(update_fields=["round_robin_turn"])
+    chosen = min(working, key=lambda p: (p.round_robin_turn, p.pk))
+    chosen.round_robin_turn = max(p.round_robin_turn for p in staff) + 1
+    Salesperson.objects.filter(pk=chosen.pk).update(round_robin_turn=chosen.round_robin_turn)
     return chosen
 
 
-def dealer_lock(dealer: Dealer) -> Dealer:
-    """Serialise intake for one dealer until the surrounding transaction ends."""
-    assert transaction.get_connection().in_atomic_block, "dealer_lock needs a transaction"
-    return Dealer.objects.select_for_update().get(pk=dealer.pk)
-
-
-def lead_route(
-    *, dealer: Dealer, when: dt.datetime, returning_to: Salesperson | None = None
-) -> Routing:
+def lead_route(*, dealer: Dealer, when: dt.datetime, returning_to_id: int | None = None) -> Routing:
     """Who takes a new lead: the BDC after hours, else the returning customer's salesperson,
     else the next turn of the round robin."""
     if not dealer.is_open(when):
         return Routing(None, "after_hours")
     if dealer.is_after_bdc_hour(when):
         return Routing(None, "after_bdc_hour")
-    if (
-        returning_to is not None
-        and returning_to.is_working(when)
-        and (returning_to.role == Salesperson.Role.SALESPERSON and returning_to.user.is_active)
-    ):
-        return Routing(returning_to)
-    chosen = salesperson_next(dealer=dealer, when=when)
+    staff = _staff(dealer)
+    returning = next((p for p in staff if p.pk == returning_to_id), None)
+    if returning is not None and _takes_leads(returning, when):
+        return Routing(returning)
+    chosen = salesperson_next(dealer=dealer, when=when, staff=staff)
     if chosen is None:
         return Routing(None, "nobody_available")
     return Routing(chosen)

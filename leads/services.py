@@ -9,8 +9,8 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from dealers.models import Dealer
-from dealers.services import dealer_lock, lead_route
+from dealers.models import Dealer, Salesperson
+from dealers.services import Routing, dealer_lock, lead_route
 from leads.models import IntakeRecord, Lead, LeadEvent
 from leads.parsers import PayloadError
 from leads.parsers.json_lead import parse_json_lead
@@ -130,45 +130,89 @@ def _lead_store(
 ) -> IntakeResult:
     source, external_id = fields["source"], fields["external_id"]
     if external_id:
-        seen = (
+        seen = list(
             IntakeRecord.objects.filter(
                 dealer=dealer, source=source, external_id=external_id, lead__isnull=False
             )
             .exclude(pk=record.pk)
-            .select_related("lead")
-            .first()
+            .values_list("lead_id", flat=True)[:1]
         )
-        if seen is not None:
-            return IntakeResult(seen.lead, IntakeRecord.Outcome.DUPLICATE)
+        if seen:
+            return IntakeResult(Lead.objects.get(pk=seen[0]), IntakeRecord.Outcome.DUPLICATE)
 
-    customer = Lead.objects.for_dealer(dealer).same_customer(
-        phone=fields["phone"], email=fields["email"]
-    )
-    open_lead = (
-        customer.open()
-        .filter(received_at__gte=now - REPEAT_WINDOW)
+    # The customer's earlier leads, newest first: an open one to join, or the salesperson
+    # who looked after them before. One narrow query; intake is on the hot path.
+    history = list(
+        Lead.objects.for_dealer(dealer)
+        .same_customer(phone=fields["phone"], email=fields["email"])
         .order_by("-received_at")
-        .first()
+        .values_list("pk", "status", "received_at", "assigned_to_id")[:20]
     )
-    if open_lead is not None:
-        _lead_join(lead=open_lead, fields=fields, record=record, now=now)
-        return IntakeResult(open_lead, IntakeRecord.Outcome.JOINED)
+    open_id = next(
+        (
+            pk
+            for pk, status, received, _ in history
+            if status in Lead.OPEN_STATUSES and received >= now - REPEAT_WINDOW
+        ),
+        None,
+    )
+    if open_id is not None:
+        lead = (
+            Lead.objects.select_for_update(of=("self",))
+            .select_related("assigned_to__user")
+            .get(pk=open_id)
+        )
+        _lead_join(lead=lead, fields=fields, record=record, now=now)
+        return IntakeResult(lead, IntakeRecord.Outcome.JOINED)
 
-    previous = customer.exclude(assigned_to=None).select_related(
-        "assigned_to__user", "assigned_to__dealer"
-    )
-    previous = previous.order_by("-received_at").first()
+    returning_to_id = next((rep for *_, rep in history if rep is not None), None)
+    routing = lead_route(dealer=dealer, when=now, returning_to_id=returning_to_id)
     lead = Lead.objects.create(
-        dealer=dealer, received_at=now, sources=[source], raw_payload=raw, **fields
+        dealer=dealer,
+        received_at=now,
+        sources=[source],
+        raw_payload=raw,
+        assigned_to=routing.salesperson,
+        bdc=routing.salesperson is None,
+        bdc_reason=routing.bdc_reason,
+        **fields,
     )
-    lead.log(
-        LeadEvent.Kind.RECEIVED,
-        at=now,
-        data={"source": source, "external_id": external_id, "intake": record.pk},
-    )
-    lead_assign(lead=lead, when=now, returning_to=previous.assigned_to if previous else None)
+    events = [
+        LeadEvent(
+            lead=lead,
+            dealer=dealer,
+            kind=LeadEvent.Kind.RECEIVED,
+            at=now,
+            data={"source": source, "external_id": external_id, "intake": record.pk},
+        ),
+        _routing_event(lead=lead, routing=routing, at=now, returning=returning_to_id is not None),
+    ]
+    LeadEvent.objects.bulk_create(events)
     lead_received.send(sender=Lead, lead=lead, repeat=False)
     return IntakeResult(lead, IntakeRecord.Outcome.CREATED)
+
+
+def _routing_event(*, lead: Lead, routing: Routing, at: dt.datetime, returning: bool) -> LeadEvent:
+    if routing.salesperson is None:
+        return LeadEvent(
+            lead=lead,
+            dealer_id=lead.dealer_id,
+            kind=LeadEvent.Kind.BDC,
+            at=at,
+            data={"reason": routing.bdc_reason},
+        )
+    person = routing.salesperson
+    return LeadEvent(
+        lead=lead,
+        dealer_id=lead.dealer_id,
+        kind=LeadEvent.Kind.ASSIGNED,
+        at=at,
+        data={
+            "to": person.pk,
+            "name": person.display_name,
+            "returning": returning and person.pk == lead.assigned_to_id,
+        },
+    )
 
 
 def _lead_join(
@@ -199,24 +243,17 @@ def _lead_join(
     lead_received.send(sender=Lead, lead=lead, repeat=True)
 
 
-def lead_assign(*, lead: Lead, when: dt.datetime, returning_to=None) -> None:
-    routing = lead_route(dealer=lead.dealer, when=when, returning_to=returning_to)
+def lead_assign(*, lead: Lead, when: dt.datetime, by: Salesperson | None = None) -> Routing:
+    """Route an existing lead again (e.g. a lead the BDC hands back) and log it."""
+    routing = lead_route(dealer=lead.dealer, when=when)
     lead.assigned_to = routing.salesperson
     lead.bdc = routing.salesperson is None
     lead.bdc_reason = routing.bdc_reason
     lead.save(update_fields=["assigned_to", "bdc", "bdc_reason", "updated_at"])
-    if routing.salesperson is not None:
-        lead.log(
-            LeadEvent.Kind.ASSIGNED,
-            at=when,
-            data={
-                "to": routing.salesperson.pk,
-                "name": routing.salesperson.display_name,
-                "returning": routing.salesperson == returning_to,
-            },
-        )
-    else:
-        lead.log(LeadEvent.Kind.BDC, at=when, data={"reason": routing.bdc_reason})
+    event = _routing_event(lead=lead, routing=routing, at=when, returning=False)
+    event.actor = by
+    event.save()
+    return routing
 
 
 def intake_record_replay(*, record: IntakeRecord) -> IntakeResult:
