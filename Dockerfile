@@ -1,0 +1,15 @@
+FROM python:3.11-slim
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY leadflow leadflow
+COPY dealers dealers
+COPY leads leads
+COPY followup followup
+RUN pip install --no-cache-dir .
+COPY . .
+RUN SECRET_KEY=build-only python manage.py collectstatic --no-input
+RUN useradd --create-home leadflow && mkdir -p /app/var && chown leadflow /app/var
+USER leadflow
+EXPOSE 8000
+CMD ["gunicorn", "leadflow.wsgi", "--bind", "0.0.0.0:8000"]
