@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
+from dealers.admin_scoping import DealerScopedAdmin
 from dealers.models import Dealer, Salesperson
 
 
@@ -14,7 +15,9 @@ class SalespersonInline(admin.TabularInline):
 
 
 @admin.register(Dealer)
-class DealerAdmin(admin.ModelAdmin):
+class DealerAdmin(DealerScopedAdmin):
+    dealer_field = "pk"
+
     list_display = ["name", "slug", "time_zone", "country", "language", "bdc_hour"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
@@ -50,7 +53,7 @@ class DealerAdmin(admin.ModelAdmin):
 
 
 @admin.register(Salesperson)
-class SalespersonAdmin(admin.ModelAdmin):
+class SalespersonAdmin(DealerScopedAdmin):
     list_display = ["__str__", "dealer", "role", "phone", "on_duty"]
     list_filter = ["dealer", "role", "on_duty"]
     search_fields = ["user__username", "user__first_name", "user__last_name", "phone"]

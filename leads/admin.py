@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
+from dealers.admin_scoping import DealerScopedAdmin
 from leads.models import IntakeRecord, Lead, LeadEvent
 from leads.parsers import PayloadError
 from leads.services import intake_record_replay
@@ -22,7 +23,7 @@ class LeadEventInline(admin.TabularInline):
 
 
 @admin.register(Lead)
-class LeadAdmin(admin.ModelAdmin):
+class LeadAdmin(DealerScopedAdmin):
     list_display = [
         "__str__",
         "dealer",
@@ -57,7 +58,7 @@ class LeadAdmin(admin.ModelAdmin):
 
 
 @admin.register(IntakeRecord)
-class IntakeRecordAdmin(admin.ModelAdmin):
+class IntakeRecordAdmin(DealerScopedAdmin):
     list_display = [
         "received_at",
         "dealer_slug",

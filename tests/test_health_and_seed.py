@@ -52,3 +52,23 @@ def test_seed_demo_takes_the_token_from_the_environment(db):
     call_command("seed_demo", stdout=StringIO())
 
     assert Dealer.objects.get(slug="demo").webhook_token_matches("lf_chosen")
+
+
+def test_a_staff_manager_sees_only_their_dealers_leads_in_the_admin(
+    client, dealer_a, dealer_b, manager_a
+):
+    from django.contrib.auth.models import Permission
+
+    from leads.models import Lead
+
+    Lead.objects.create(dealer=dealer_a, source="website", first_name="Anna")
+    Lead.objects.create(dealer=dealer_b, source="website", first_name="Bram")
+    manager_a.user.is_staff = True
+    manager_a.user.save()
+    manager_a.user.user_permissions.add(Permission.objects.get(codename="view_lead"))
+    client.force_login(manager_a.user)
+
+    page = client.get("/admin/leads/lead/").content.decode()
+
+    assert "Anna" in page
+    assert "Bram" not in page
