@@ -84,13 +84,10 @@ class FakeMetaGraph:
             status = 400
             body = {"error": {"message": f"Unsupported get request: {leadgen_id}", "code": 100}}
         with self._lock:
-            self.requests.append(
-                GraphRequest(handler.command, url.path, leadgen_id, token, status)
-            )
+            self.requests.append(GraphRequest(handler.command, url.path, leadgen_id, token, status))
         payload = json.dumps(body).encode()
         handler.send_response(status)
         handler.send_header("Content-Type", "application/json")
         handler.send_header("Content-Length", str(len(payload)))
         handler.end_headers()
         handler.wfile.write(payload)
-

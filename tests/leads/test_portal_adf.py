@@ -66,9 +66,7 @@ def test_adf_needs_the_dealers_bearer_token(client, dealer_a, dealer_b, rep_a1):
     assert set(IntakeRecord.objects.values_list("status_code", flat=True)) == {401}
 
 
-def test_adf_without_contact_details_is_422_and_replayable_after_a_fix(
-    client, dealer_a, rep_a1
-):
+def test_adf_without_contact_details_is_422_and_replayable_after_a_fix(client, dealer_a, rep_a1):
     response = post_adf(client, "nord", adf_document(email="", phone=""))
 
     assert response.status_code == 422

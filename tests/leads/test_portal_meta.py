@@ -19,7 +19,11 @@ def test_handshake_echoes_the_challenge_for_the_dealers_verify_token(client, dea
     response = verify(
         client,
         "nord",
-        **{"hub.mode": "subscribe", "hub.verify_token": "meta-verify-a", "hub.challenge": "1158201444"},
+        **{
+            "hub.mode": "subscribe",
+            "hub.verify_token": "meta-verify-a",
+            "hub.challenge": "1158201444",
+        },
     )
 
     assert response.status_code == 200
@@ -46,7 +50,9 @@ def test_handshake_is_refused_otherwise(client, dealer_a, dealer_b, params):
     assert IntakeRecord.objects.get().outcome == "rejected"
 
 
-def test_notification_fetches_the_lead_and_creates_it_assigned(client, dealer_a, rep_a1, meta_graph):
+def test_notification_fetches_the_lead_and_creates_it_assigned(
+    client, dealer_a, rep_a1, meta_graph
+):
     meta_graph.add_lead(meta_lead("111"))
 
     response = post_meta(client, "nord", meta_notification("111"))
@@ -84,7 +90,9 @@ def test_duplicate_notification_is_one_lead_and_no_second_fetch(
 
 def test_one_notification_with_two_leads_makes_two_leads(client, dealer_a, rep_a1, meta_graph):
     meta_graph.add_lead(meta_lead("111"))
-    meta_graph.add_lead(meta_lead("222", name="Ben Weber", email="ben@example.de", phone="+4915112345679"))
+    meta_graph.add_lead(
+        meta_lead("222", name="Ben Weber", email="ben@example.de", phone="+4915112345679")
+    )
 
     response = post_meta(client, "nord", meta_notification("111", "222"))
 
@@ -135,8 +143,9 @@ def test_graph_unreachable_is_500_and_replayable(client, dealer_a, rep_a1, meta_
     assert response.status_code == 500
     record = IntakeRecord.objects.get()
     assert record.outcome == "failed"
-    with override_settings(META_GRAPH_API_URL="http://127.0.0.1:9/v21.0"), pytest.raises(
-        MetaFetchFailed
+    with (
+        override_settings(META_GRAPH_API_URL="http://127.0.0.1:9/v21.0"),
+        pytest.raises(MetaFetchFailed),
     ):
         intake_record_replay(record=record)
     record.refresh_from_db()
