@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
+import requests
+from django.db import connection
 from django.test import override_settings
 from django.urls import reverse
 
 from leads.models import IntakeRecord, Lead
 from leads.services import MetaFetchFailed, intake_record_replay
-from tests.leads.portals import meta_lead, meta_notification, post_meta
+from tests.leads.portals import meta_lead, meta_notification, meta_signature, post_meta
 
 
 def verify(client, slug: str, **params):
@@ -162,3 +166,25 @@ def test_notification_without_leadgen_changes_is_200_and_ignored(client, dealer_
     assert response.status_code == 200
     assert IntakeRecord.objects.get().outcome == "ignored"
     assert meta_graph.requests == []
+
+
+@pytest.mark.skipif(
+    "connection.vendor != 'postgresql'", reason="concurrency is proven on PostgreSQL (CI)"
+)
+@pytest.mark.django_db(transaction=True)
+def test_ten_copies_of_a_notification_at_once_make_one_lead(live_server, rep_a1, meta_graph):
+    meta_graph.add_lead(meta_lead("111"))
+    body = meta_notification("111")
+    headers = {"Content-Type": "application/json", "X-Hub-Signature-256": meta_signature(body)}
+
+    def send(_: int) -> int:
+        url = f"{live_server.url}/hooks/nord/meta/"
+        return requests.post(url, data=body, headers=headers, timeout=30).status_code
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        codes = list(pool.map(send, range(10)))
+
+    assert sorted(codes) == [200] * 9 + [201]
+    assert Lead.objects.count() == 1
+    assert IntakeRecord.objects.filter(outcome="duplicate").count() == 9
+    assert connection.vendor == "postgresql"
