@@ -355,6 +355,7 @@ def meta_notification_receive(
     Raises PayloadError, MetaFetchFailed or LeadInvalid; the record holds the last lead's outcome.
     """
     result: IntakeResult | None = None
+    stored: IntakeResult | None = None
     for change in parse_meta_notification(body):
         leadgen_id = change["leadgen_id"]
         known = meta_lead_known(dealer=dealer, leadgen_id=leadgen_id)
@@ -364,10 +365,14 @@ def meta_notification_receive(
         data = map_meta_lead(meta_lead_fetch(dealer=dealer, leadgen_id=leadgen_id))
         data.setdefault("external_id", leadgen_id)
         data["meta"] = {**data.get("meta", {}), "notification": change}
-        result = lead_receive(dealer=dealer, data=data, record=record, default_source="meta")
+        result = stored = lead_receive(
+            dealer=dealer, data=data, record=record, default_source="meta"
+        )
+    if stored is not None:
+        return stored
     if result is None:
         intake_record_settle(record=record, outcome=IntakeRecord.Outcome.IGNORED, status_code=200)
-    elif result.outcome == IntakeRecord.Outcome.DUPLICATE:
+    else:
         intake_record_settle(
             record=record, outcome=result.outcome, status_code=200, lead=result.lead
         )

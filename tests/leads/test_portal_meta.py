@@ -188,3 +188,20 @@ def test_ten_copies_of_a_notification_at_once_make_one_lead(live_server, rep_a1,
     assert Lead.objects.count() == 1
     assert IntakeRecord.objects.filter(outcome="duplicate").count() == 9
     assert connection.vendor == "postgresql"
+
+
+def test_redelivered_batch_with_one_new_lead_fetches_only_the_new_one(
+    client, dealer_a, rep_a1, meta_graph
+):
+    meta_graph.add_lead(meta_lead("111"))
+    meta_graph.add_lead(
+        meta_lead("222", name="Ben Weber", email="ben@example.de", phone="+4915112345679")
+    )
+    post_meta(client, "nord", meta_notification("111"))
+
+    response = post_meta(client, "nord", meta_notification("222", "111"))
+
+    assert response.status_code == 201
+    assert [r.leadgen_id for r in meta_graph.requests] == ["111", "222"]
+    record = IntakeRecord.objects.order_by("pk").last()
+    assert (record.outcome, record.lead.external_id) == ("created", "222")
