@@ -172,6 +172,8 @@ if LEADFLOW_PROVIDERS == "twilio" and not (TWILIO_ACCOUNT_SID and TWILIO_AUTH_TO
     )
 META_APP_SECRET = env_str("META_APP_SECRET")
 META_GRAPH_API_URL = env_str("META_GRAPH_API_URL", "https://graph.facebook.com/v21.0").rstrip("/")
+# Meta waits about 20 s for the webhook's answer; the Graph fetch happens inside that wait.
+META_GRAPH_TIMEOUT_SECONDS = env_int("META_GRAPH_TIMEOUT_SECONDS", 5)
 
 # Email: Django's email API; django-anymail in production (EMAIL_BACKEND=anymail.backends.<esp>...).
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

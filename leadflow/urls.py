@@ -9,6 +9,11 @@ from leads import hooks
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("hooks/<slug:dealer_slug>/leads/", hooks.lead_webhook, name="lead-webhook"),
+    path(
+        "hooks/<slug:dealer_slug>/google-ads/", hooks.google_ads_webhook, name="google-ads-webhook"
+    ),
+    path("hooks/<slug:dealer_slug>/meta/", hooks.meta_webhook, name="meta-webhook"),
+    path("anymail/", include("anymail.urls")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

@@ -5,22 +5,30 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from dealers.models import Dealer
 from leads.models import IntakeRecord
 from leads.parsers import PayloadError
+from leads.parsers.google_ads import parse_google_ads
+from leads.parsers.meta import meta_signature_valid
 from leads.services import (
     PARSERS,
     IntakeResult,
+    IntakeTemporaryFailure,
     intake_record_fail,
     intake_record_reject,
+    intake_record_settle,
     intake_record_start,
     lead_receive,
+    meta_notification_receive,
 )
 from leads.validation import LeadInvalid
 
@@ -98,18 +106,9 @@ def body_format(request: HttpRequest) -> str:
 @csrf_exempt
 @require_POST
 def lead_webhook(request: HttpRequest, dealer_slug: str) -> JsonResponse:
-    body, size = read_body(request)
-    dealer = Dealer.objects.filter(slug=dealer_slug).first()
     fmt = body_format(request)
-    record = intake_record_start(
-        dealer=dealer,
-        dealer_slug=dealer_slug,
-        source=fmt if fmt != "json" else "api",
-        fmt=fmt,
-        body=body[: settings.LEADFLOW_MAX_BODY_BYTES],
-        content_type=request.content_type or "",
-        headers=recorded_headers(request),
-        body_size=size,
+    record, dealer, body, size = intake_open(
+        request, dealer_slug, source=fmt if fmt != "json" else "api", fmt=fmt
     )
     if dealer is None:
         return rejected(record, 404, f"no dealer {dealer_slug!r}")
@@ -120,11 +119,7 @@ def lead_webhook(request: HttpRequest, dealer_slug: str) -> JsonResponse:
     ):
         return rejected(record, 401, "missing or wrong X-LeadFlow-Signature")
     if size > settings.LEADFLOW_MAX_BODY_BYTES:
-        return rejected(
-            record,
-            413,
-            f"body of {size} bytes is over the limit of {settings.LEADFLOW_MAX_BODY_BYTES} bytes",
-        )
+        return too_large(record, size)
     parse = PARSERS.get(fmt)
     if parse is None:
         return rejected(record, 415, f"no reader for {request.content_type!r}")
@@ -132,28 +127,160 @@ def lead_webhook(request: HttpRequest, dealer_slug: str) -> JsonResponse:
 
 
 def intake_run(
-    *, record: IntakeRecord, dealer: Dealer, parse, body: bytes, default_source: str
+    *,
+    record: IntakeRecord,
+    dealer: Dealer,
+    parse: Callable[[bytes], dict[str, Any]],
+    body: bytes,
+    default_source: str,
 ) -> JsonResponse:
     """Parse, validate and store; every way out leaves its outcome on the record."""
-    try:
+
+    def receive() -> IntakeResult:
         data = parse(body)
+        source = data.get("source") if isinstance(data.get("source"), str) else default_source
+        return lead_receive(dealer=dealer, data=data, record=record, default_source=source or "api")
+
+    return intake_respond(record=record, receive=receive)
+
+
+def intake_respond(
+    *, record: IntakeRecord, receive: Callable[[], IntakeResult | None]
+) -> JsonResponse:
+    """Run ``receive`` and answer for it: 400 unreadable, 422 invalid, 500 recorded for replay."""
+    try:
+        result = receive()
     except PayloadError as exc:
         return rejected(record, 400, exc.message)
-    default_source = data.get("source") if isinstance(data.get("source"), str) else default_source
-    try:
-        result = lead_receive(
-            dealer=dealer, data=data, record=record, default_source=default_source or "api"
-        )
     except LeadInvalid as exc:
         return rejected(record, 422, "invalid lead", exc.errors)
+    except IntakeTemporaryFailure as exc:
+        log.warning("intake %s failed for now: %s", record.pk, exc)
+        intake_record_fail(record=record, error=str(exc))
+        return failed(record, "a portal's API failed; the request was recorded and will be retried")
     except Exception as exc:
         log.exception("intake %s failed", record.pk)
         intake_record_fail(record=record, error=f"{type(exc).__name__}: {exc}")
-        return JsonResponse(
-            {
-                "error": "internal error; the request was recorded and can be replayed",
-                "intake_id": record.pk,
-            },
-            status=500,
-        )
+        return failed(record, "internal error; the request was recorded and can be replayed")
+    if result is None:
+        return JsonResponse({"outcome": record.outcome, "intake_id": record.pk}, status=200)
     return accepted(result)
+
+
+def failed(record: IntakeRecord, error: str) -> JsonResponse:
+    return JsonResponse({"error": error, "intake_id": record.pk}, status=500)
+
+
+def intake_open(
+    request: HttpRequest, dealer_slug: str, *, source: str, fmt: str
+) -> tuple[IntakeRecord, Dealer | None, bytes, int]:
+    """Read the body (bounded) and write the request down before anything judges it."""
+    body, size = read_body(request)
+    dealer = Dealer.objects.filter(slug=dealer_slug).first()
+    record = intake_record_start(
+        dealer=dealer,
+        dealer_slug=dealer_slug,
+        source=source,
+        fmt=fmt,
+        body=body[: settings.LEADFLOW_MAX_BODY_BYTES],
+        content_type=request.content_type or "",
+        headers=recorded_headers(request),
+        body_size=size,
+    )
+    return record, dealer, body, size
+
+
+def too_large(record: IntakeRecord, size: int) -> JsonResponse:
+    limit = settings.LEADFLOW_MAX_BODY_BYTES
+    return rejected(record, 413, f"body of {size} bytes is over the limit of {limit} bytes")
+
+
+# --- Google Ads lead forms --------------------------------------------------------------------
+
+
+def google_key_matches(dealer: Dealer, key: str) -> bool:
+    # An empty key on either side never matches: a dealer without one has not set up the form.
+    return bool(dealer.google_key) and hmac.compare_digest(
+        dealer.google_key.encode(), key.encode("utf-8", "surrogatepass")
+    )
+
+
+@csrf_exempt
+@require_POST
+def google_ads_webhook(request: HttpRequest, dealer_slug: str) -> JsonResponse:
+    """Google Ads lead form extension webhook; authenticated by ``google_key`` in the body."""
+    record, dealer, body, size = intake_open(
+        request, dealer_slug, source="google-ads", fmt="google-ads"
+    )
+    if dealer is None:
+        return rejected(record, 404, f"no dealer {dealer_slug!r}")
+    if size > settings.LEADFLOW_MAX_BODY_BYTES:
+        return too_large(record, size)
+    try:
+        key, lead = parse_google_ads(body)
+    except PayloadError as exc:
+        return rejected(record, 400, exc.message)
+    if not google_key_matches(dealer, key):
+        return rejected(record, 401, "missing or wrong google_key")
+    response = intake_run(
+        record=record,
+        dealer=dealer,
+        parse=lambda _body: lead,
+        body=body,
+        default_source="google-ads",
+    )
+    # Google wants exactly a 200 with an empty JSON object, for new leads and redeliveries alike.
+    return JsonResponse({}, status=200) if response.status_code < 300 else response
+
+
+# --- Meta Lead Ads ------------------------------------------------------------------------------
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def meta_webhook(request: HttpRequest, dealer_slug: str) -> HttpResponse:
+    if request.method == "GET":
+        return meta_verify(request, dealer_slug)
+    record, dealer, body, size = intake_open(request, dealer_slug, source="meta", fmt="meta")
+    if dealer is None:
+        return rejected(record, 404, f"no dealer {dealer_slug!r}")
+    # Size first: the signature covers the whole body, which is not read past the limit.
+    if size > settings.LEADFLOW_MAX_BODY_BYTES:
+        return too_large(record, size)
+    if not meta_signature_valid(
+        body, request.headers.get("X-Hub-Signature-256"), settings.META_APP_SECRET
+    ):
+        return rejected(record, 401, "missing or wrong X-Hub-Signature-256")
+    return intake_respond(
+        record=record,
+        receive=lambda: meta_notification_receive(record=record, dealer=dealer, body=body),
+    )
+
+
+@require_GET
+def meta_verify(request: HttpRequest, dealer_slug: str) -> HttpResponse:
+    """Meta's subscription handshake: echo the challenge when the verify token is the dealer's."""
+    params = request.GET
+    # Recorded without the token itself, so support can see why a subscription did not verify.
+    shown = {k: v[:200] for k, v in params.items() if k != "hub.verify_token"}
+    dealer = Dealer.objects.filter(slug=dealer_slug).first()
+    record = intake_record_start(
+        dealer=dealer,
+        dealer_slug=dealer_slug,
+        source="meta",
+        fmt="meta-verify",
+        body=urlencode(shown).encode(),
+        content_type="",
+        headers=recorded_headers(request),
+    )
+    token = params.get("hub.verify_token", "")
+    if (
+        dealer is None
+        or params.get("hub.mode") != "subscribe"
+        or not dealer.meta_verify_token
+        or not hmac.compare_digest(dealer.meta_verify_token.encode(), token.encode())
+    ):
+        intake_record_reject(record=record, status_code=403, error="verification refused")
+        return HttpResponse("verification refused", status=403, content_type="text/plain")
+    intake_record_settle(record=record, outcome=IntakeRecord.Outcome.IGNORED, status_code=200)
+    return HttpResponse(params.get("hub.challenge", ""), content_type="text/plain")

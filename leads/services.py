@@ -6,6 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import requests
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -13,7 +15,11 @@ from dealers.models import Dealer, Salesperson
 from dealers.services import Routing, dealer_lock, lead_route
 from leads.models import IntakeRecord, Lead, LeadEvent
 from leads.parsers import PayloadError
+from leads.parsers.adf import parse_adf
+from leads.parsers.adf_email import parse_adf_email
+from leads.parsers.google_ads import parse_google_ads
 from leads.parsers.json_lead import parse_json_lead
+from leads.parsers.meta import map_meta_lead, parse_meta_notification
 from leads.signals import lead_received
 from leads.validation import LeadInvalid, clean_lead
 
@@ -23,8 +29,24 @@ log = logging.getLogger(__name__)
 # second one (and a second salesperson calling the same person).
 REPEAT_WINDOW = dt.timedelta(days=30)
 
+
+def parse_google_ads_lead(body: bytes) -> dict[str, Any]:
+    # The key was checked when the request arrived; a replay is an admin's decision.
+    return parse_google_ads(body)[1]
+
+
 # Readers for IntakeRecord.format, used on receipt and on replay. Portal adapters add theirs.
-PARSERS: dict[str, Callable[[bytes], dict[str, Any]]] = {"json": parse_json_lead}
+# Meta ("meta") is not here: its body names leads that must be fetched, see meta_notification_receive.
+PARSERS: dict[str, Callable[[bytes], dict[str, Any]]] = {
+    "json": parse_json_lead,
+    "adf": parse_adf,
+    "adf-email": parse_adf_email,
+    "google-ads": parse_google_ads_lead,
+}
+
+
+class IntakeTemporaryFailure(Exception):
+    """Something outside LeadFlow failed (a portal's API); the record stays replayable."""
 
 
 @dataclass(frozen=True)
@@ -56,7 +78,8 @@ def intake_record_start(
         format=fmt,
         content_type=content_type[:200],
         headers=headers,
-        body=body.decode("utf-8", errors="replace"),
+        # PostgreSQL text cannot hold NUL; a hostile body must still be recorded, not crash.
+        body=body.decode("utf-8", errors="replace").replace("\x00", "\ufffd"),
         body_size=len(body) if body_size is None else body_size,
     )
 
@@ -141,10 +164,13 @@ def _lead_store(
             return IntakeResult(Lead.objects.get(pk=seen[0]), IntakeRecord.Outcome.DUPLICATE)
 
     # The customer's earlier leads, newest first: an open one to join, or the salesperson
-    # who looked after them before. One narrow query; intake is on the hot path.
+    # who looked after them before. One narrow query; intake is on the hot path. A portal's
+    # test lead (often the agency's own phone number) must neither restart the follow-up of a
+    # real customer's lead nor keep a real inquiry from being contacted.
     history = list(
         Lead.objects.for_dealer(dealer)
         .same_customer(phone=fields["phone"], email=fields["email"])
+        .filter(is_test=fields["is_test"])
         .order_by("-received_at")
         .values_list("pk", "status", "received_at", "assigned_to_id")[:20]
     )
@@ -265,13 +291,19 @@ def intake_record_replay(*, record: IntakeRecord) -> IntakeResult:
     if not record.replayable:
         raise ValueError(f"intake record {record.pk} cannot be replayed ({record.outcome})")
     parse = PARSERS.get(record.format)
-    if parse is None:
+    if parse is None and record.format != "meta":
         raise ValueError(f"no reader for format {record.format!r}")
     record.replayed_at = timezone.now()
     record.replay_count += 1
     record.save(update_fields=["replayed_at", "replay_count"])
     body = record.body.encode("utf-8")
     try:
+        if parse is None:
+            # A Meta notification only names its leads: a replay fetches them again.
+            result = meta_notification_receive(record=record, dealer=record.dealer, body=body)
+            if result is None:
+                raise ValueError(f"intake record {record.pk} names no Meta lead")
+            return result
         data = parse(body)
         return lead_receive(
             dealer=record.dealer, data=data, record=record, default_source=record.source
@@ -282,3 +314,102 @@ def intake_record_replay(*, record: IntakeRecord) -> IntakeResult:
     except LeadInvalid as exc:
         intake_record_reject(record=record, status_code=422, error=str(exc), errors=exc.errors)
         raise
+    except IntakeTemporaryFailure as exc:
+        intake_record_fail(record=record, error=str(exc))
+        raise
+
+
+def intake_record_settle(
+    *, record: IntakeRecord, outcome: str, status_code: int, lead: Lead | None = None
+) -> IntakeRecord:
+    """Close a record that did not go through lead_receive (nothing new to store)."""
+    record.outcome = outcome
+    record.status_code = status_code
+    record.lead = lead
+    record.error = ""
+    record.errors = {}
+    record.save(update_fields=["outcome", "status_code", "lead", "error", "errors"])
+    return record
+
+
+# --- Meta Lead Ads ------------------------------------------------------------------------------
+
+
+class MetaFetchFailed(IntakeTemporaryFailure):
+    """The Graph API did not hand over a lead (network, timeout, 5xx, expired token)."""
+
+
+def meta_lead_fetch(*, dealer: Dealer, leadgen_id: str) -> dict[str, Any]:
+    """The lead object behind a leadgen id, from the Graph API. Never call inside a transaction."""
+    url = f"{settings.META_GRAPH_API_URL}/{requests.utils.quote(leadgen_id, safe='')}"
+    try:
+        response = requests.get(
+            url,
+            params={"access_token": dealer.meta_page_token},
+            timeout=settings.META_GRAPH_TIMEOUT_SECONDS,
+        )
+    except requests.RequestException as exc:
+        raise MetaFetchFailed(f"Graph API unreachable for lead {leadgen_id}: {exc}") from exc
+    # Every refusal is temporary from here: a 5xx passes, and an expired page token (400,
+    # OAuthException) is fixed by the dealer within Meta's 36 hours of retries or by a replay.
+    if response.status_code != 200:
+        raise MetaFetchFailed(
+            f"Graph API answered {response.status_code} for lead {leadgen_id}: "
+            f"{response.text[:300]}"
+        )
+    try:
+        lead = response.json()
+    except ValueError as exc:
+        raise MetaFetchFailed(f"Graph API sent no JSON for lead {leadgen_id}") from exc
+    if not isinstance(lead, dict):
+        raise MetaFetchFailed(f"Graph API sent no lead object for lead {leadgen_id}")
+    return lead
+
+
+def meta_lead_known(*, dealer: Dealer, leadgen_id: str) -> Lead | None:
+    """The lead a leadgen id already became, so a redelivery costs no Graph API call."""
+    seen = (
+        IntakeRecord.objects.filter(
+            dealer=dealer, source="meta", external_id=leadgen_id, lead__isnull=False
+        )
+        .select_related("lead")
+        .first()
+    )
+    if seen is not None:
+        return seen.lead
+    return Lead.objects.filter(dealer=dealer, source="meta", external_id=leadgen_id).first()
+
+
+def meta_notification_receive(
+    *, record: IntakeRecord, dealer: Dealer, body: bytes
+) -> IntakeResult | None:
+    """Fetch and store every lead a Meta notification names; None when it names none.
+
+    Meta retries for 36 hours and out of order, so a leadgen id already stored is skipped before
+    any network call. The Graph fetch happens outside any transaction; lead_receive then decides
+    under the dealer lock, so two concurrent deliveries of one lead still store it once.
+    Raises PayloadError, MetaFetchFailed or LeadInvalid; the record holds the last lead's outcome.
+    """
+    result: IntakeResult | None = None
+    stored: IntakeResult | None = None
+    for change in parse_meta_notification(body):
+        leadgen_id = change["leadgen_id"]
+        known = meta_lead_known(dealer=dealer, leadgen_id=leadgen_id)
+        if known is not None:
+            result = IntakeResult(known, IntakeRecord.Outcome.DUPLICATE)
+            continue
+        data = map_meta_lead(meta_lead_fetch(dealer=dealer, leadgen_id=leadgen_id))
+        data.setdefault("external_id", leadgen_id)
+        data["meta"] = {**data.get("meta", {}), "notification": change}
+        result = stored = lead_receive(
+            dealer=dealer, data=data, record=record, default_source="meta"
+        )
+    if stored is not None:
+        return stored
+    if result is None:
+        intake_record_settle(record=record, outcome=IntakeRecord.Outcome.IGNORED, status_code=200)
+    else:
+        intake_record_settle(
+            record=record, outcome=result.outcome, status_code=200, lead=result.lead
+        )
+    return result

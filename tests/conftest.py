@@ -220,3 +220,25 @@ def sample_lead(**overrides) -> dict:
         else:
             lead[key] = value
     return lead
+
+
+@pytest.fixture
+def meta_graph(dealer_a) -> Iterator[object]:
+    """A local fake of Meta's Graph API; dealer_a holds a page token and the app has a secret."""
+    from django.test import override_settings
+
+    from tests.fakes.meta_graph import FakeMetaGraph
+    from tests.leads.portals import META_APP_SECRET
+
+    dealer_a.meta_page_token = "page-token-a"
+    dealer_a.save(update_fields=["meta_page_token"])
+    fake = FakeMetaGraph().start()
+    try:
+        with override_settings(
+            META_GRAPH_API_URL=fake.base_url,
+            META_APP_SECRET=META_APP_SECRET,
+            META_GRAPH_TIMEOUT_SECONDS=2,
+        ):
+            yield fake
+    finally:
+        fake.stop()
