@@ -82,10 +82,11 @@ def on_email_inbound(sender, event: AnymailInboundEvent, esp_name: str, **kwargs
     if message.envelope_recipient:
         recipients.insert(0, message.envelope_recipient)
     sender_address = message.from_email.addr_spec if message.from_email else ""
-    text = message.text or ""
+    # Some ESPs hand over the reply without the quoted original (Postmark's StrippedTextReply).
+    text = getattr(message, "stripped_text", None) or message.text or ""
     if not text and message.html:
         text = strip_tags(message.html)
-    message_id = event.message_id or message.get("Message-ID", "") or ""
+    message_id = message.get("Message-ID") or event.event_id or ""
     email_inbound(
         recipients=recipients, sender=sender_address, text=text, message_id=str(message_id)
     )
