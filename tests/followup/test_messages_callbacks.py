@@ -158,9 +158,7 @@ def post_postmark(client, path: str, payload: dict, secret: str | None = WEBHOOK
     if secret:
         extra["HTTP_AUTHORIZATION"] = "Basic " + base64.b64encode(secret.encode()).decode()
     with override_settings(ANYMAIL={"WEBHOOK_SECRET": WEBHOOK_SECRET}):
-        return client.post(
-            path, data=json.dumps(payload), content_type="application/json", **extra
-        )
+        return client.post(path, data=json.dumps(payload), content_type="application/json", **extra)
 
 
 def tracking(message: OutboundMessage, record_type: str, **fields) -> dict:

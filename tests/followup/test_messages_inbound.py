@@ -129,9 +129,20 @@ def test_unsigned_inbound_webhook_is_refused(client, twilio_fake, dealer_a):
 
 @pytest.mark.parametrize(
     "text",
-    ["STOP", "stopp", "Stop!", " Abmelden ", "uitschrijven", "afmelden", "UNSUBSCRIBE", "désabonner"],
+    [
+        "STOP",
+        "stopp",
+        "Stop!",
+        " Abmelden ",
+        "uitschrijven",
+        "afmelden",
+        "UNSUBSCRIBE",
+        "désabonner",
+    ],
 )
-def test_stop_words_opt_out(client, twilio_fake, dealer_a, text, django_capture_on_commit_callbacks):
+def test_stop_words_opt_out(
+    client, twilio_fake, dealer_a, text, django_capture_on_commit_callbacks
+):
     lead = make_lead(dealer_a)
 
     with django_capture_on_commit_callbacks(execute=True):
