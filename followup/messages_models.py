@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from dealers.models import Dealer, Salesperson
 from leads.models import Lead
@@ -34,8 +35,8 @@ class MessageTemplate(models.Model):
     """
 
     class Channel(models.TextChoices):
-        EMAIL = "email", _("Email")
-        WHATSAPP = "whatsapp", _("WhatsApp")
+        EMAIL = "email", pgettext_lazy("channel", "Email")
+        WHATSAPP = "whatsapp", pgettext_lazy("channel", "WhatsApp")
 
     dealer = models.ForeignKey(Dealer, on_delete=models.CASCADE, related_name="message_templates")
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
@@ -97,8 +98,8 @@ class OutboundMessage(models.Model):
     """One email or WhatsApp to a customer, from queued to its last known state."""
 
     class Channel(models.TextChoices):
-        EMAIL = "email", _("Email")
-        WHATSAPP = "whatsapp", _("WhatsApp")
+        EMAIL = "email", pgettext_lazy("channel", "Email")
+        WHATSAPP = "whatsapp", pgettext_lazy("channel", "WhatsApp")
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")

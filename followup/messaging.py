@@ -122,7 +122,7 @@ def message_send_manual(
 def message_templates(*, lead: Lead) -> list[tuple[str, str]]:
     """(key, label) of the templates usable for this lead now: consent, opt-out and
     WhatsApp's 24-hour rule respected. Keys look like "whatsapp:followup" or "email:free"."""
-    labels = {EMAIL: _("Email"), WHATSAPP: _("WhatsApp")}
+    labels = dict(OutboundMessage.Channel.choices)
     language = tpl.language_of(lead)
     usable: list[tuple[str, str]] = []
     for channel in (EMAIL, WHATSAPP):

@@ -12,7 +12,7 @@ from followup.messaging import appointment_booked
 from leads.engine import EngineUnavailable
 from leads.models import Lead, LeadEvent
 from tests.conftest import BERLIN
-from tests.followup.messages_support import make_lead, sandbox_provider  # noqa: F401
+from tests.followup.messages_support import make_lead
 
 Status = OutboundMessage.Status
 WEDNESDAY_3PM = dt.datetime(2026, 11, 25, 15, 0, tzinfo=BERLIN)
@@ -33,7 +33,7 @@ def run_beat_at(when: dt.datetime, capture) -> None:
 
 
 def test_confirmation_now_in_the_dealers_time_and_a_reminder_the_day_before(
-    sandbox_provider, dealer_a, rep_a1, django_capture_on_commit_callbacks
+    messages_sandbox, dealer_a, rep_a1, django_capture_on_commit_callbacks
 ):
     lead = make_lead(dealer_a, assigned_to=rep_a1, preferred_channel="email")
 
@@ -60,7 +60,7 @@ def test_confirmation_now_in_the_dealers_time_and_a_reminder_the_day_before(
 
 
 def test_whatsapp_customers_get_the_confirmation_by_whatsapp(
-    sandbox_provider, dealer_b, rep_b1, django_capture_on_commit_callbacks
+    messages_sandbox, dealer_b, rep_b1, django_capture_on_commit_callbacks
 ):
     dealer_b.whatsapp_sender = "+31201234567"
     dealer_b.save()
@@ -87,7 +87,7 @@ def test_whatsapp_customers_get_the_confirmation_by_whatsapp(
 
 
 def test_booking_again_replaces_the_earlier_reminder(
-    sandbox_provider, dealer_a, rep_a1, django_capture_on_commit_callbacks
+    messages_sandbox, dealer_a, rep_a1, django_capture_on_commit_callbacks
 ):
     lead = make_lead(dealer_a, assigned_to=rep_a1, preferred_channel="email")
     book(lead, WEDNESDAY_3PM, rep_a1, django_capture_on_commit_callbacks)
@@ -102,7 +102,7 @@ def test_booking_again_replaces_the_earlier_reminder(
 
 
 def test_no_reminder_when_the_appointment_changed_behind_its_back(
-    sandbox_provider, dealer_a, rep_a1, django_capture_on_commit_callbacks
+    messages_sandbox, dealer_a, rep_a1, django_capture_on_commit_callbacks
 ):
     lead = make_lead(dealer_a, assigned_to=rep_a1, preferred_channel="email")
     book(lead, WEDNESDAY_3PM, rep_a1, django_capture_on_commit_callbacks)
@@ -117,7 +117,7 @@ def test_no_reminder_when_the_appointment_changed_behind_its_back(
 
 
 def test_an_appointment_tomorrow_morning_gets_no_reminder_in_the_past(
-    sandbox_provider, dealer_a, rep_a1, django_capture_on_commit_callbacks
+    messages_sandbox, dealer_a, rep_a1, django_capture_on_commit_callbacks
 ):
     lead = make_lead(dealer_a, assigned_to=rep_a1, preferred_channel="email")
 
@@ -127,7 +127,7 @@ def test_an_appointment_tomorrow_morning_gets_no_reminder_in_the_past(
     assert not OutboundMessage.objects.filter(purpose="reminder").exists()
 
 
-def test_booking_without_a_time_is_refused(sandbox_provider, dealer_a, rep_a1):
+def test_booking_without_a_time_is_refused(messages_sandbox, dealer_a, rep_a1):
     lead = make_lead(dealer_a)
 
     with pytest.raises(EngineUnavailable):

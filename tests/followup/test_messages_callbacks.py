@@ -11,11 +11,9 @@ from followup.messages_models import MessageTemplate, OutboundMessage
 from followup.messaging import message_send
 from leads.models import LeadEvent
 from tests.fakes.twilio_signing import signed_post
-from tests.followup.messages_support import (  # noqa: F401
+from tests.followup.messages_support import (
     PUBLIC_URL,
     make_lead,
-    sandbox_provider,
-    twilio_fake,
 )
 
 Status = OutboundMessage.Status
@@ -24,7 +22,7 @@ WEBHOOK_SECRET = "anymail:webhook-secret"
 
 
 @pytest.fixture
-def sent_whatsapp(twilio_fake, dealer_a, django_capture_on_commit_callbacks) -> OutboundMessage:
+def sent_whatsapp(messages_twilio, dealer_a, django_capture_on_commit_callbacks) -> OutboundMessage:
     MessageTemplate.objects.create(
         dealer=dealer_a,
         channel="whatsapp",
@@ -131,7 +129,7 @@ def test_a_callback_settles_a_message_whose_answer_was_lost(client, sent_whatsap
     )
 
 
-def test_callbacks_for_unknown_messages_are_accepted_and_ignored(client, twilio_fake, db):
+def test_callbacks_for_unknown_messages_are_accepted_and_ignored(client, messages_twilio, db):
     response = signed_post(
         client,
         STATUS_URL,
@@ -146,7 +144,7 @@ def test_callbacks_for_unknown_messages_are_accepted_and_ignored(client, twilio_
 
 
 @pytest.fixture
-def sent_email(sandbox_provider, dealer_a, django_capture_on_commit_callbacks) -> OutboundMessage:
+def sent_email(messages_sandbox, dealer_a, django_capture_on_commit_callbacks) -> OutboundMessage:
     lead = make_lead(dealer_a)
     with django_capture_on_commit_callbacks(execute=True):
         message_send(lead=lead, channel="email", purpose="first")

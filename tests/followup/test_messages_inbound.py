@@ -20,12 +20,10 @@ from followup.messaging import appointment_booked, message_send
 from leads.models import Lead, LeadEvent
 from tests.conftest import BERLIN
 from tests.fakes.twilio_signing import signed_post
-from tests.followup.messages_support import (  # noqa: F401
+from tests.followup.messages_support import (
     ANNA_MOBILE,
     PUBLIC_URL,
     make_lead,
-    sandbox_provider,
-    twilio_fake,
 )
 
 Status = OutboundMessage.Status
@@ -52,7 +50,7 @@ def whatsapp_from(client, text: str, *, sender: str = ANNA_MOBILE, sid: str | No
 
 
 def test_whatsapp_reply_lands_on_the_timeline_marks_reached_and_tells_the_salesperson(
-    client, twilio_fake, dealer_a, rep_a1, django_capture_on_commit_callbacks
+    client, messages_twilio, dealer_a, rep_a1, django_capture_on_commit_callbacks
 ):
     lead = make_lead(dealer_a, assigned_to=rep_a1)
 
@@ -78,7 +76,7 @@ def test_whatsapp_reply_lands_on_the_timeline_marks_reached_and_tells_the_salesp
 
 
 def test_a_repeated_inbound_webhook_is_recorded_once(
-    client, twilio_fake, dealer_a, rep_a1, django_capture_on_commit_callbacks
+    client, messages_twilio, dealer_a, rep_a1, django_capture_on_commit_callbacks
 ):
     lead = make_lead(dealer_a, assigned_to=rep_a1)
 
@@ -91,7 +89,7 @@ def test_a_repeated_inbound_webhook_is_recorded_once(
 
 
 def test_a_reply_does_not_set_back_a_lead_with_an_appointment(
-    client, twilio_fake, dealer_a, django_capture_on_commit_callbacks
+    client, messages_twilio, dealer_a, django_capture_on_commit_callbacks
 ):
     lead = make_lead(dealer_a, status=Lead.Status.APPOINTMENT)
 
@@ -104,7 +102,7 @@ def test_a_reply_does_not_set_back_a_lead_with_an_appointment(
 
 
 def test_unknown_sender_is_logged_and_answered_with_empty_twiml(
-    client, twilio_fake, dealer_a, caplog
+    client, messages_twilio, dealer_a, caplog
 ):
     make_lead(dealer_a)
 
@@ -116,7 +114,7 @@ def test_unknown_sender_is_logged_and_answered_with_empty_twiml(
     assert "unknown sender +491709999999" in caplog.text
 
 
-def test_unsigned_inbound_webhook_is_refused(client, twilio_fake, dealer_a):
+def test_unsigned_inbound_webhook_is_refused(client, messages_twilio, dealer_a):
     lead = make_lead(dealer_a)
     response = client.post(
         INBOUND_URL,
@@ -141,7 +139,7 @@ def test_unsigned_inbound_webhook_is_refused(client, twilio_fake, dealer_a):
     ],
 )
 def test_stop_words_opt_out(
-    client, twilio_fake, dealer_a, text, django_capture_on_commit_callbacks
+    client, messages_twilio, dealer_a, text, django_capture_on_commit_callbacks
 ):
     lead = make_lead(dealer_a)
 
@@ -155,7 +153,7 @@ def test_stop_words_opt_out(
 
 
 def test_stop_inside_a_sentence_is_a_normal_reply(
-    client, twilio_fake, dealer_a, django_capture_on_commit_callbacks
+    client, messages_twilio, dealer_a, django_capture_on_commit_callbacks
 ):
     lead = make_lead(dealer_a)
 
@@ -168,7 +166,7 @@ def test_stop_inside_a_sentence_is_a_normal_reply(
 
 
 def test_stop_in_the_middle_of_a_cadence_cancels_everything_queued_and_scheduled(
-    client, twilio_fake, dealer_a, rep_a1, django_capture_on_commit_callbacks
+    client, messages_twilio, dealer_a, rep_a1, django_capture_on_commit_callbacks
 ):
     for purpose in ("first", "followup", "appointment", "reminder"):
         MessageTemplate.objects.create(
@@ -187,7 +185,7 @@ def test_stop_in_the_middle_of_a_cadence_cancels_everything_queued_and_scheduled
         appointment_booked(lead=lead, by=rep_a1)
     # The next cadence message, queued but not yet picked up by a worker.
     message_send(lead=lead, channel="whatsapp", purpose="followup")
-    assert len(twilio_fake.messages_created()) == 2
+    assert len(messages_twilio.messages_created()) == 2
     waiting = list(OutboundMessage.objects.filter(status=Status.QUEUED).order_by("id"))
     assert [m.purpose for m in waiting] == ["reminder", "followup"]
 
@@ -208,7 +206,7 @@ def test_stop_in_the_middle_of_a_cadence_cancels_everything_queued_and_scheduled
             send_message(message.pk)
         assert not message_send(lead=lead, channel="whatsapp", purpose="close")
         assert not message_send(lead=lead, channel="email", purpose="close")
-    assert len(twilio_fake.messages_created()) == 2
+    assert len(messages_twilio.messages_created()) == 2
     assert mail.outbox == []
 
 
@@ -239,7 +237,7 @@ def postmark_inbound(client, *, to: str, text: str, sender: str = "anna.schmidt@
 
 
 def test_email_reply_to_the_reply_address_marks_reached_without_the_quote(
-    client, sandbox_provider, dealer_a, rep_a1, django_capture_on_commit_callbacks
+    client, messages_sandbox, dealer_a, rep_a1, django_capture_on_commit_callbacks
 ):
     lead = make_lead(dealer_a, assigned_to=rep_a1)
     text = "Gern, rufen Sie mich an.\n\nAm Mo., 23. Nov. schrieb Autohaus Nord:\n> Hallo Anna"
@@ -255,7 +253,7 @@ def test_email_reply_to_the_reply_address_marks_reached_without_the_quote(
 
 
 def test_email_reply_with_a_forged_reply_address_is_ignored(
-    client, sandbox_provider, dealer_a, django_capture_on_commit_callbacks
+    client, messages_sandbox, dealer_a, django_capture_on_commit_callbacks
 ):
     lead = make_lead(dealer_a)
     forged = re.sub(r"-[0-9a-f]{16}@", "-0000000000000000@", reply_address(lead))
@@ -269,7 +267,7 @@ def test_email_reply_with_a_forged_reply_address_is_ignored(
 
 
 def test_lead_emails_to_the_dealers_intake_address_are_left_to_the_intake(
-    client, sandbox_provider, dealer_a, django_capture_on_commit_callbacks
+    client, messages_sandbox, dealer_a, django_capture_on_commit_callbacks
 ):
     make_lead(dealer_a)
 
@@ -280,7 +278,7 @@ def test_lead_emails_to_the_dealers_intake_address_are_left_to_the_intake(
 
 
 def test_unsubscribe_by_email_reply(
-    client, sandbox_provider, dealer_a, django_capture_on_commit_callbacks
+    client, messages_sandbox, dealer_a, django_capture_on_commit_callbacks
 ):
     lead = make_lead(dealer_a)
 
@@ -302,7 +300,7 @@ def unsubscribe_link(lead, django_capture_on_commit_callbacks) -> str:
 
 
 def test_unsubscribe_link_asks_then_opts_out_and_cancels_what_is_waiting(
-    client, sandbox_provider, dealer_a, django_capture_on_commit_callbacks
+    client, messages_sandbox, dealer_a, django_capture_on_commit_callbacks
 ):
     lead = make_lead(dealer_a, language="en")
     path = unsubscribe_link(lead, django_capture_on_commit_callbacks)
@@ -325,7 +323,7 @@ def test_unsubscribe_link_asks_then_opts_out_and_cancels_what_is_waiting(
 
 
 def test_unsubscribe_page_speaks_the_customers_language(
-    client, sandbox_provider, dealer_a, django_capture_on_commit_callbacks
+    client, messages_sandbox, dealer_a, django_capture_on_commit_callbacks
 ):
     lead = make_lead(dealer_a, language="de")
     path = unsubscribe_link(lead, django_capture_on_commit_callbacks)
@@ -337,7 +335,7 @@ def test_unsubscribe_page_speaks_the_customers_language(
 
 
 def test_one_click_unsubscribe_rfc_8058(
-    client, sandbox_provider, dealer_a, django_capture_on_commit_callbacks
+    client, messages_sandbox, dealer_a, django_capture_on_commit_callbacks
 ):
     lead = make_lead(dealer_a)
     path = unsubscribe_link(lead, django_capture_on_commit_callbacks)
@@ -356,7 +354,7 @@ def test_one_click_unsubscribe_rfc_8058(
 
 
 def test_a_tampered_unsubscribe_link_is_not_found(
-    client, sandbox_provider, dealer_a, django_capture_on_commit_callbacks
+    client, messages_sandbox, dealer_a, django_capture_on_commit_callbacks
 ):
     lead = make_lead(dealer_a)
     path = unsubscribe_link(lead, django_capture_on_commit_callbacks)
@@ -369,7 +367,7 @@ def test_a_tampered_unsubscribe_link_is_not_found(
 
 
 def test_reply_after_24_hours_closes_the_whatsapp_window_again(
-    client, twilio_fake, dealer_a, django_capture_on_commit_callbacks
+    client, messages_twilio, dealer_a, django_capture_on_commit_callbacks
 ):
     from followup.channels.whatsapp import in_session_window
 

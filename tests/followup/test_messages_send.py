@@ -14,12 +14,10 @@ from followup.messages_models import MessageTemplate, OutboundMessage
 from followup.messaging import message_send
 from followup.twilio_client import clear_twilio_client_cache
 from leads.models import LeadEvent
-from tests.followup.messages_support import (  # noqa: F401
+from tests.followup.messages_support import (
     ANNA_MOBILE,
     PUBLIC_URL,
     make_lead,
-    sandbox_provider,
-    twilio_fake,
 )
 
 Status = OutboundMessage.Status
@@ -46,14 +44,14 @@ def send(django_capture_on_commit_callbacks, **kwargs) -> bool:
 
 
 def test_whatsapp_goes_to_twilio_with_the_approved_template_and_a_status_callback(
-    twilio_fake, dealer_a, rep_a1, first_template, django_capture_on_commit_callbacks
+    messages_twilio, dealer_a, rep_a1, first_template, django_capture_on_commit_callbacks
 ):
     lead = make_lead(dealer_a, assigned_to=rep_a1)
 
     assert send(django_capture_on_commit_callbacks, lead=lead, channel="whatsapp", purpose="first")
 
     message = OutboundMessage.objects.get(lead=lead)
-    [request] = twilio_fake.messages_created()
+    [request] = messages_twilio.messages_created()
     assert request.flat_params == {
         "To": f"whatsapp:{ANNA_MOBILE}",
         "From": "whatsapp:+4940123456",
@@ -78,7 +76,7 @@ def test_whatsapp_goes_to_twilio_with_the_approved_template_and_a_status_callbac
 
 
 def test_sandbox_records_the_whatsapp_without_calling_twilio(
-    sandbox_provider, dealer_a, django_capture_on_commit_callbacks
+    messages_sandbox, dealer_a, django_capture_on_commit_callbacks
 ):
     lead = make_lead(dealer_a)
 
@@ -92,7 +90,7 @@ def test_sandbox_records_the_whatsapp_without_calling_twilio(
 
 
 def test_email_in_the_leads_language_from_the_dealer_with_reply_to_and_unsubscribe(
-    sandbox_provider, dealer_a, rep_a1, django_capture_on_commit_callbacks
+    messages_sandbox, dealer_a, rep_a1, django_capture_on_commit_callbacks
 ):
     lead = make_lead(dealer_a, assigned_to=rep_a1, language="de")
 
@@ -118,7 +116,7 @@ def test_email_in_the_leads_language_from_the_dealer_with_reply_to_and_unsubscri
 
 
 def test_email_falls_back_to_the_dealers_language(
-    dealer_b, django_capture_on_commit_callbacks, sandbox_provider
+    dealer_b, django_capture_on_commit_callbacks, messages_sandbox
 ):
     lead = make_lead(dealer_b, language="nl", phone="+31612345670")
 
@@ -144,19 +142,19 @@ def test_email_falls_back_to_the_dealers_language(
     ],
 )
 def test_channel_that_does_not_apply_returns_false_and_sends_nothing(
-    twilio_fake, dealer_a, first_template, fields, channel, django_capture_on_commit_callbacks
+    messages_twilio, dealer_a, first_template, fields, channel, django_capture_on_commit_callbacks
 ):
     lead = make_lead(dealer_a, **fields)
 
     assert not send(django_capture_on_commit_callbacks, lead=lead, channel=channel, purpose="first")
 
     assert not OutboundMessage.objects.exists()
-    assert twilio_fake.messages_created() == []
+    assert messages_twilio.messages_created() == []
     assert mail.outbox == []
 
 
 def test_the_same_attempt_sends_once(
-    sandbox_provider, dealer_a, django_capture_on_commit_callbacks
+    messages_sandbox, dealer_a, django_capture_on_commit_callbacks
 ):
     lead = make_lead(dealer_a)
 
@@ -174,7 +172,7 @@ def test_the_same_attempt_sends_once(
 
 
 def test_whatsapp_without_an_approved_template_fails_with_a_clear_reason(
-    twilio_fake, dealer_a, django_capture_on_commit_callbacks
+    messages_twilio, dealer_a, django_capture_on_commit_callbacks
 ):
     lead = make_lead(dealer_a)
 
@@ -183,17 +181,17 @@ def test_whatsapp_without_an_approved_template_fails_with_a_clear_reason(
     message = OutboundMessage.objects.get()
     assert message.status == Status.FAILED
     assert "no approved WhatsApp template" in message.error_reason
-    assert twilio_fake.messages_created() == []
+    assert messages_twilio.messages_created() == []
     event = lead.events.get(kind=LeadEvent.Kind.MESSAGE)
     assert event.data["status"] == "failed"
     assert "24-hour window" in event.data["reason"]
 
 
 def test_twilio_500_then_201_sends_exactly_one_message(
-    twilio_fake, dealer_a, first_template, django_capture_on_commit_callbacks
+    messages_twilio, dealer_a, first_template, django_capture_on_commit_callbacks
 ):
     lead = make_lead(dealer_a)
-    twilio_fake.fail_next("Messages.json", status=500, code=20500)
+    messages_twilio.fail_next("Messages.json", status=500, code=20500)
 
     send(django_capture_on_commit_callbacks, lead=lead, channel="whatsapp", purpose="first")
 
@@ -213,15 +211,15 @@ def test_twilio_500_then_201_sends_exactly_one_message(
     message.refresh_from_db()
     assert message.status == Status.SENT
     assert message.tries == 2
-    assert len(twilio_fake.messages_created()) == 1
-    assert [r.answered for r in twilio_fake.requests] == ["500", "201"]
+    assert len(messages_twilio.messages_created()) == 1
+    assert [r.answered for r in messages_twilio.requests] == ["500", "201"]
 
 
 def test_transient_errors_give_up_after_the_last_try(
-    twilio_fake, dealer_a, first_template, django_capture_on_commit_callbacks
+    messages_twilio, dealer_a, first_template, django_capture_on_commit_callbacks
 ):
     lead = make_lead(dealer_a)
-    twilio_fake.fail_next("Messages.json", status=503, code=20503, times=10)
+    messages_twilio.fail_next("Messages.json", status=503, code=20503, times=10)
     send(django_capture_on_commit_callbacks, lead=lead, channel="whatsapp", purpose="first")
 
     later = timezone.now()
@@ -234,7 +232,7 @@ def test_transient_errors_give_up_after_the_last_try(
     assert message.status == Status.FAILED
     assert message.tries == 6
     assert message.error_reason.startswith("gave up after 6 tries")
-    assert len(twilio_fake.requests) == 6
+    assert len(messages_twilio.requests) == 6
 
 
 @pytest.mark.parametrize(
@@ -242,10 +240,10 @@ def test_transient_errors_give_up_after_the_last_try(
     [(21610, "recipient has unsubscribed"), (63016, "outside the WhatsApp 24h session window")],
 )
 def test_permanent_twilio_errors_end_the_message_failed_with_the_reason(
-    twilio_fake, dealer_a, first_template, code, reason, django_capture_on_commit_callbacks
+    messages_twilio, dealer_a, first_template, code, reason, django_capture_on_commit_callbacks
 ):
     lead = make_lead(dealer_a)
-    twilio_fake.fail_next("Messages.json", status=400, code=code)
+    messages_twilio.fail_next("Messages.json", status=400, code=code)
 
     send(django_capture_on_commit_callbacks, lead=lead, channel="whatsapp", purpose="first")
 
@@ -258,7 +256,7 @@ def test_permanent_twilio_errors_end_the_message_failed_with_the_reason(
         django_capture_on_commit_callbacks(execute=True),
     ):
         send_due()
-    assert len(twilio_fake.requests) == 1
+    assert len(messages_twilio.requests) == 1
     event = lead.events.get(kind=LeadEvent.Kind.MESSAGE)
     assert (event.data["status"], event.data["code"]) == ("failed", str(code))
     lead.refresh_from_db()
@@ -267,11 +265,11 @@ def test_permanent_twilio_errors_end_the_message_failed_with_the_reason(
 
 @override_settings(TWILIO_TIMEOUT_SECONDS=0.3)
 def test_a_lost_answer_is_marked_unknown_and_never_sent_again(
-    twilio_fake, dealer_a, first_template, django_capture_on_commit_callbacks
+    messages_twilio, dealer_a, first_template, django_capture_on_commit_callbacks
 ):
     clear_twilio_client_cache()
     lead = make_lead(dealer_a)
-    twilio_fake.delay_next("Messages.json", seconds=3)
+    messages_twilio.delay_next("Messages.json", seconds=3)
 
     send(django_capture_on_commit_callbacks, lead=lead, channel="whatsapp", purpose="first")
 
@@ -282,5 +280,5 @@ def test_a_lost_answer_is_marked_unknown_and_never_sent_again(
         django_capture_on_commit_callbacks(execute=True),
     ):
         send_due()
-    assert len(twilio_fake.messages_created()) == 1
+    assert len(messages_twilio.messages_created()) == 1
     assert lead.events.get(kind=LeadEvent.Kind.MESSAGE).data["status"] == "unknown"
