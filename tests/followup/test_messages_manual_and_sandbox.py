@@ -6,7 +6,7 @@ import json
 import pytest
 import time_machine
 from django.core import mail
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from followup.messages_models import MessageTemplate, OutboundMessage
 from followup.messaging import message_send, message_send_manual, message_templates
@@ -39,10 +39,10 @@ def test_templates_offered_respect_consent_and_the_24_hour_rule(messages_twilio,
     inside = dict(message_templates(lead=lead))
 
     assert outside == {
-        "email:first": "Email: Erste Nachricht",
-        "email:followup": "Email: Nachfassen",
-        "email:close": "Email: Letzte Nachricht",
-        "email:free": "Email: Freier Text",
+        "email:first": "E-Mail: Erste Nachricht",
+        "email:followup": "E-Mail: Nachfassen",
+        "email:close": "E-Mail: Letzte Nachricht",
+        "email:free": "E-Mail: Freier Text",
         "whatsapp:followup": "WhatsApp: Kurz nachgefragt",
     }
     assert set(inside) - set(outside) == {
@@ -57,12 +57,16 @@ def test_no_templates_for_an_opted_out_customer(messages_sandbox, dealer_a):
     assert message_templates(lead=lead) == []
 
 
-def test_free_text_whatsapp_outside_the_24_hour_window_is_refused(
+def test_free_text_whatsapp_outside_the_24_hour_window_is_refused_in_the_users_language(
     messages_twilio, dealer_a, rep_a1
 ):
     lead = make_lead(dealer_a, last_inbound_at=timezone.now() - dt.timedelta(hours=25))
 
-    with pytest.raises(EngineUnavailable, match="within 24 hours"):
+    with translation.override("en"), pytest.raises(EngineUnavailable, match="within 24 hours"):
+        message_send_manual(
+            lead=lead, by=rep_a1, channel="whatsapp", template="whatsapp:free", text="Hallo!"
+        )
+    with translation.override("de"), pytest.raises(EngineUnavailable, match="24 Stunden"):
         message_send_manual(
             lead=lead, by=rep_a1, channel="whatsapp", template="whatsapp:free", text="Hallo!"
         )
@@ -118,7 +122,7 @@ def test_manual_sends_that_are_not_allowed_say_why(
 ):
     lead = make_lead(dealer_a, **fields)
 
-    with pytest.raises(EngineUnavailable, match=reason):
+    with translation.override("en"), pytest.raises(EngineUnavailable, match=reason):
         message_send_manual(lead=lead, by=rep_a1, channel="email", template=template)
 
 
