@@ -1,8 +1,11 @@
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from followup.messages_models import InboundMessage, MessageTemplate, OutboundMessage
+from followup.messaging import message_mark_sent, message_resend
 
 
 @admin.register(MessageTemplate)
@@ -18,6 +21,28 @@ class OutboundMessageAdmin(admin.ModelAdmin):
     search_fields = ["to", "provider_sid"]
     raw_id_fields = ["lead", "sent_by"]
     readonly_fields = ["provider_sid", "sending_at", "sent_at", "delivered_at", "read_at"]
+    actions = ["resend", "mark_sent"]
+
+    @admin.action(description=_("Send again (outcome unknown or failed)"))
+    def resend(self, request, queryset) -> None:
+        by = getattr(request.user, "salesperson", None)
+        done = sum(message_resend(message=m, by=by) for m in queryset.select_related("lead"))
+        self.message_user(
+            request,
+            ngettext("%(n)d message queued again.", "%(n)d messages queued again.", done)
+            % {"n": done},
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Mark as sent (checked with the provider)"))
+    def mark_sent(self, request, queryset) -> None:
+        done = sum(message_mark_sent(message=m) for m in queryset.select_related("lead"))
+        self.message_user(
+            request,
+            ngettext("%(n)d message marked as sent.", "%(n)d messages marked as sent.", done)
+            % {"n": done},
+            messages.SUCCESS,
+        )
 
 
 @admin.register(InboundMessage)

@@ -215,7 +215,7 @@ class OutboundMessage(models.Model):
         """
         at = at or timezone.now()
         sources = list(allowed_from) if allowed_from is not None else self.lower_than(status)
-        values: dict[str, Any] = {"status": status, "updated_at": at, **fields}
+        values: dict[str, Any] = {"status": status, "updated_at": timezone.now(), **fields}
         stamp = self.TIMESTAMPS.get(status)
         if stamp:
             values[stamp] = at

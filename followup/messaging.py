@@ -78,7 +78,11 @@ def message_send(*, lead: Lead, channel: str, purpose: str, attempt_id: int | No
         return True
     message = _message_create(lead=lead, channel=channel, purpose=purpose, attempt_id=attempt_id)
     if message is None:
-        return False
+        # Either no template at all, or a concurrent run of the same attempt queued it.
+        return (
+            attempt_id is not None
+            and OutboundMessage.objects.filter(attempt_id=attempt_id, channel=channel).exists()
+        )
     _enqueue(message)
     return True
 
@@ -242,7 +246,7 @@ def _message_create(
     language = tpl.language_of(lead)
     values = tpl.placeholders(lead=lead, language=language)
     if purpose == tpl.FREE:
-        resolved = tpl.template_resolve(lead=lead, channel=channel, purpose=tpl.FOLLOWUP)
+        resolved = tpl.template_resolve(lead=lead, channel=channel, purpose=tpl.FIRST)
         subject = tpl.render(resolved.subject, values) if resolved else lead.dealer.name
         body, content_sid, variables = text, "", {}
     else:
@@ -430,6 +434,33 @@ def lead_opt_out(*, lead: Lead, via: str, by: Salesperson | None = None) -> bool
         messages_cancel(lead=locked, reason="customer opted out")
     lead.opted_out_at = locked.opted_out_at
     return event is not None
+
+
+def message_resend(*, message: OutboundMessage, by: Salesperson | None = None) -> bool:
+    """A person checked a message whose outcome was unknown (or that failed) and wants it
+    sent again. Only then is it sent again."""
+    if channel_refusal(lead=message.lead, channel=message.channel) is not None:
+        return False
+    if not message.move_to(
+        Status.QUEUED,
+        allowed_from=[Status.UNKNOWN, Status.FAILED],
+        send_after=None,
+        tries=0,
+        error_code="",
+        error_reason="",
+    ):
+        return False
+    _log(message, "resend", by_person=by.pk if by else None)
+    _enqueue(message)
+    return True
+
+
+def message_mark_sent(*, message: OutboundMessage) -> bool:
+    """A person confirmed with the provider that a message of unknown outcome went out."""
+    if not message.move_to(Status.SENT, allowed_from=[Status.UNKNOWN]):
+        return False
+    _log(message, Status.SENT, confirmed_by_person=True)
+    return True
 
 
 def messages_due(*, now: dt.datetime | None = None, limit: int = 500) -> list[int]:

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from followup.message_tasks import send_due
 from followup.messages_models import MessageTemplate, OutboundMessage
-from followup.messaging import message_send
+from followup.messaging import message_resend, message_send
 from followup.twilio_client import clear_twilio_client_cache
 from leads.models import LeadEvent
 from tests.followup.messages_support import (
@@ -282,3 +282,22 @@ def test_a_lost_answer_is_marked_unknown_and_never_sent_again(
         send_due()
     assert len(messages_twilio.messages_created()) == 1
     assert lead.events.get(kind=LeadEvent.Kind.MESSAGE).data["status"] == "unknown"
+
+
+def test_a_person_may_send_an_unknown_message_again(
+    messages_twilio, dealer_a, first_template, django_capture_on_commit_callbacks
+):
+    lead = make_lead(dealer_a)
+    messages_twilio.drop_connection_next("Messages.json", process=False)
+    send(django_capture_on_commit_callbacks, lead=lead, channel="whatsapp", purpose="first")
+    message = OutboundMessage.objects.get()
+    assert message.status == Status.UNKNOWN
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert message_resend(message=message)
+        assert not message_resend(message=message), "only once"
+
+    message.refresh_from_db()
+    assert message.status == Status.SENT
+    assert len(messages_twilio.messages_created()) == 1
+    assert len(messages_twilio.requests) == 2
