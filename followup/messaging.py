@@ -21,6 +21,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from phonenumbers import NumberParseException
 
 from dealers.models import Salesperson
 from followup.channels import templates as tpl
@@ -195,7 +196,7 @@ def channel_refusal(*, lead: Lead, channel: str) -> str | None:
             return _("The customer did not agree to emails.")
         return None
     if channel == WHATSAPP:
-        if not lead.phone or not is_mobile(lead.phone):
+        if not lead.phone or not _is_mobile(lead.phone):
             return _("The customer gave no mobile number.")
         if not lead.consent_whatsapp:
             return _("The customer did not agree to WhatsApp messages.")
@@ -203,6 +204,13 @@ def channel_refusal(*, lead: Lead, channel: str) -> str | None:
             return _("The dealer has no WhatsApp number.")
         return None
     return _("Messages cannot be sent by this channel.")
+
+
+def _is_mobile(phone: str) -> bool:
+    try:
+        return is_mobile(phone)
+    except NumberParseException:  # stored before validation existed, or typed in by hand
+        return False
 
 
 def _appointment_channel(lead: Lead) -> str | None:
