@@ -258,7 +258,10 @@ def _message_create(
         subject = tpl.render(resolved.subject, values) if resolved else lead.dealer.name
         body, content_sid, variables = text, "", {}
     else:
-        resolved = tpl.template_resolve(lead=lead, channel=channel, purpose=purpose)
+        # A cadence step without wording of its own ("followup2") reads like a follow-up.
+        resolved = tpl.template_resolve(
+            lead=lead, channel=channel, purpose=purpose
+        ) or tpl.template_resolve(lead=lead, channel=channel, purpose=tpl.FOLLOWUP)
         if resolved is None:
             log.warning("no %s template for purpose %r (lead %s)", channel, purpose, lead.pk)
             return None

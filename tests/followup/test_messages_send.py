@@ -301,3 +301,15 @@ def test_a_person_may_send_an_unknown_message_again(
     assert message.status == Status.SENT
     assert len(messages_twilio.messages_created()) == 1
     assert len(messages_twilio.requests) == 2
+
+
+def test_a_cadence_step_without_its_own_wording_reads_like_a_follow_up(
+    messages_sandbox, dealer_a, django_capture_on_commit_callbacks
+):
+    lead = make_lead(dealer_a)
+
+    assert send(django_capture_on_commit_callbacks, lead=lead, channel="email", purpose="day3")
+
+    [email] = mail.outbox
+    assert email.subject == "Noch Interesse am Volkswagen Golf?"
+    assert OutboundMessage.objects.get().purpose == "day3"
