@@ -7,4 +7,6 @@ class FollowupConfig(AppConfig):
     verbose_name = _("Follow-up")
 
     def ready(self) -> None:
+        # Email and WhatsApp: anymail's signals, and with them the outbox tasks and admin.
+        import followup.message_receivers  # noqa: F401
         from followup import receivers  # noqa: F401  (connects to leads.signals.lead_received)

@@ -1,36 +1,491 @@
-"""Email and WhatsApp to customers. PLACEHOLDER: the messaging work replaces this module.
+"""Email and WhatsApp to customers: which messages may go out, the outbox, status moves.
 
-The engine (chain, cadence, dispatcher) calls these functions; their signatures are the
-contract between the two halves of the follow-up engine.
+The engine (chain, cadence, dispatcher) calls ``message_send``; the lead page calls
+``message_templates`` / ``message_send_manual`` / ``appointment_booked`` through the engine
+registry. Their signatures are the contract between the two halves of the follow-up engine.
+
+A message is a row first (``OutboundMessage``, status ``queued``); a Celery task claims it
+(``queued → sending``, one conditional UPDATE) and only then talks to the provider, outside
+any transaction. Transient provider errors put it back in the queue with a later
+``send_after``; the periodic ``followup.messages.send_due`` picks those up, as it does
+scheduled reminders and messages whose enqueue was lost.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from phonenumbers import NumberParseException
+
 from dealers.models import Salesperson
+from followup.channels import templates as tpl
+from followup.channels.email import SendFailed, email_send
+from followup.channels.whatsapp import in_session_window, sandbox, whatsapp_send
+from followup.messages_models import OutboundMessage
+from followup.twilio_client import TwilioFailure
 from leads.engine import EngineUnavailable
 from leads.models import Lead, LeadEvent
+from leads.validation import is_mobile
+
+log = logging.getLogger(__name__)
+
+EMAIL = OutboundMessage.Channel.EMAIL
+WHATSAPP = OutboundMessage.Channel.WHATSAPP
+Status = OutboundMessage.Status
+
+# Waits before the 2nd, 3rd, ... try after a transient error; then the message has failed.
+RETRY_BACKOFF = (
+    dt.timedelta(seconds=30),
+    dt.timedelta(minutes=2),
+    dt.timedelta(minutes=10),
+    dt.timedelta(minutes=30),
+    dt.timedelta(hours=1),
+)
+MAX_TRIES = len(RETRY_BACKOFF) + 1
+# A message still "sending" after this long was cut off mid-request (worker killed): it may
+# or may not have gone out.
+SENDING_STALE_AFTER = dt.timedelta(minutes=5)
+# Enqueued messages the dispatcher leaves to their own task for this long.
+ENQUEUE_GRACE = dt.timedelta(seconds=60)
+# Provider codes meaning the customer does not want our messages.
+OPT_OUT_CODES = {"21610"}
+REMINDER_LOCAL_TIME = dt.time(10, 0)
+
+
+# -- the contract ----------------------------------------------------------------------
 
 
 def message_send(*, lead: Lead, channel: str, purpose: str, attempt_id: int | None = None) -> bool:
     """Send the cadence message ``purpose`` ("first", "followup", "close") by ``channel``
     ("email" or "whatsapp"). Returns False when the channel may not be used for this lead
-    (no address, no consent, opted out); never raises for provider errors (it records them)."""
-    lead.log(
-        LeadEvent.Kind.MESSAGE,
-        data={"channel": channel, "purpose": purpose, "attempt": attempt_id, "placeholder": True},
-    )
+    (no address, no consent, opted out, test lead); never raises for provider errors (it
+    records them on the row and the timeline).
+
+    Idempotent per ``attempt_id`` and channel: a repeated call for the same attempt queues
+    nothing new.
+    """
+    if channel_refusal(lead=lead, channel=channel) is not None:
+        return False
+    if (
+        attempt_id is not None
+        and OutboundMessage.objects.filter(attempt_id=attempt_id, channel=channel).exists()
+    ):
+        return True
+    message = _message_create(lead=lead, channel=channel, purpose=purpose, attempt_id=attempt_id)
+    if message is None:
+        # Either no template at all, or a concurrent run of the same attempt queued it.
+        return (
+            attempt_id is not None
+            and OutboundMessage.objects.filter(attempt_id=attempt_id, channel=channel).exists()
+        )
+    _enqueue(message)
     return True
 
 
 def message_send_manual(
     *, lead: Lead, by: Salesperson, channel: str, template: str, text: str = ""
 ) -> None:
-    raise EngineUnavailable("Messages cannot be sent yet.")
+    """Send a template (or, where allowed, free text) for a salesperson now.
+
+    Raises EngineUnavailable with a reason the user can act on when it is not allowed.
+    """
+    if by.dealer_id != lead.dealer_id:
+        raise EngineUnavailable(_("This lead belongs to another dealer."))
+    refusal = channel_refusal(lead=lead, channel=channel)
+    if refusal is not None:
+        raise EngineUnavailable(refusal)
+    key_channel, _sep, purpose = template.rpartition(":")
+    if key_channel and key_channel != channel:
+        raise EngineUnavailable(_("That template is for another channel."))
+    text = text.strip()
+    if purpose == tpl.FREE:
+        if not text:
+            raise EngineUnavailable(_("Please write the message."))
+        if channel == WHATSAPP and not in_session_window(lead):
+            raise EngineUnavailable(
+                _(
+                    "WhatsApp allows free text only within 24 hours of the customer's last "
+                    "message. Please choose a template."
+                )
+            )
+    elif f"{channel}:{purpose}" not in dict(message_templates(lead=lead)):
+        raise EngineUnavailable(_("This template cannot be used for this lead now."))
+    message = _message_create(
+        lead=lead, channel=channel, purpose=purpose, sent_by=by, text=text if text else ""
+    )
+    if message is None:
+        raise EngineUnavailable(_("This template cannot be used for this lead now."))
+    _enqueue(message)
 
 
 def message_templates(*, lead: Lead) -> list[tuple[str, str]]:
-    return []
+    """(key, label) of the templates usable for this lead now: consent, opt-out and
+    WhatsApp's 24-hour rule respected. Keys look like "whatsapp:followup" or "email:free"."""
+    labels = dict(OutboundMessage.Channel.choices)
+    language = tpl.language_of(lead)
+    usable: list[tuple[str, str]] = []
+    for channel in (EMAIL, WHATSAPP):
+        if channel_refusal(lead=lead, channel=channel) is not None:
+            continue
+        window = in_session_window(lead)
+        for resolved in tpl.templates_available(lead=lead, channel=channel):
+            if channel == WHATSAPP and not (resolved.content_sid or window or sandbox()):
+                continue
+            usable.append((resolved.key, f"{labels[channel]}: {resolved.label}"))
+        if channel == EMAIL or window:
+            usable.append(
+                (f"{channel}:{tpl.FREE}", f"{labels[channel]}: {tpl.free_label(language)}")
+            )
+    return usable
 
 
 def appointment_booked(*, lead: Lead, by: Salesperson) -> None:
+    """Confirm ``lead.appointment_at`` to the customer by their preferred channel (as far as
+    allowed) and schedule a reminder for the day before. Booking again replaces the
+    reminder of the earlier booking."""
+    if lead.appointment_at is None:
+        raise EngineUnavailable(_("The lead has no appointment time."))
+    messages_cancel(lead=lead, reason="appointment changed", purposes=[tpl.REMINDER])
+    channel = _appointment_channel(lead)
+    if channel is None:
+        lead.log(
+            LeadEvent.Kind.MESSAGE,
+            by=by,
+            data={"purpose": tpl.APPOINTMENT, "status": "not_sent", "reason": "no channel"},
+        )
+        return
+    context = {"appointment_at": lead.appointment_at.isoformat()}
+    confirmation = _message_create(
+        lead=lead, channel=channel, purpose=tpl.APPOINTMENT, sent_by=by, context=context
+    )
+    if confirmation is not None:
+        _enqueue(confirmation)
+    remind_at = reminder_time(lead)
+    if remind_at is not None:
+        reminder = _message_create(
+            lead=lead,
+            channel=channel,
+            purpose=tpl.REMINDER,
+            sent_by=by,
+            context=context,
+            send_after=remind_at,
+        )
+        if reminder is not None:
+            _log(reminder, "scheduled", send_after=remind_at.isoformat())
+
+
+# -- rules -----------------------------------------------------------------------------
+
+
+def channel_refusal(*, lead: Lead, channel: str) -> str | None:
+    """Why ``channel`` may not be used for this lead, or None when it may."""
+    if lead.opted_out:
+        return _("The customer asked not to be contacted.")
+    if lead.is_test:
+        return _("Test leads are never contacted.")
+    if channel == EMAIL:
+        if not lead.email:
+            return _("The customer gave no email address.")
+        if not lead.consent_email:
+            return _("The customer did not agree to emails.")
+        return None
+    if channel == WHATSAPP:
+        if not lead.phone or not _is_mobile(lead.phone):
+            return _("The customer gave no mobile number.")
+        if not lead.consent_whatsapp:
+            return _("The customer did not agree to WhatsApp messages.")
+        if not lead.dealer.whatsapp_sender:
+            return _("The dealer has no WhatsApp number.")
+        return None
+    return _("Messages cannot be sent by this channel.")
+
+
+def _is_mobile(phone: str) -> bool:
+    try:
+        return is_mobile(phone)
+    except NumberParseException:  # stored before validation existed, or typed in by hand
+        return False
+
+
+def _appointment_channel(lead: Lead) -> str | None:
+    order = [EMAIL, WHATSAPP]
+    if lead.preferred_channel == WHATSAPP:
+        order.reverse()
+    for channel in order:
+        if channel_refusal(lead=lead, channel=channel) is None:
+            return channel
     return None
+
+
+def reminder_time(lead: Lead) -> dt.datetime | None:
+    """The day before the appointment, mid-morning in the dealer's time zone (within the
+    customer contact hours); None when that moment has passed already."""
+    dealer = lead.dealer
+    local = lead.appointment_at.astimezone(dealer.tz)
+    day_before = local.date() - dt.timedelta(days=1)
+    when = dt.datetime.combine(day_before, REMINDER_LOCAL_TIME, tzinfo=dealer.tz)
+    if not dealer.may_contact_customer(when):
+        when = dealer.next_contact_time(when)
+    if when is None or when <= timezone.now() or when >= lead.appointment_at:
+        return None
+    return when
+
+
+# -- the outbox ------------------------------------------------------------------------
+
+
+def _message_create(
+    *,
+    lead: Lead,
+    channel: str,
+    purpose: str,
+    attempt_id: int | None = None,
+    sent_by: Salesperson | None = None,
+    text: str = "",
+    context: dict[str, Any] | None = None,
+    send_after: dt.datetime | None = None,
+) -> OutboundMessage | None:
+    language = tpl.language_of(lead)
+    values = tpl.placeholders(lead=lead, language=language)
+    if purpose == tpl.FREE:
+        resolved = tpl.template_resolve(lead=lead, channel=channel, purpose=tpl.FIRST)
+        subject = tpl.render(resolved.subject, values) if resolved else lead.dealer.name
+        body, content_sid, variables = text, "", {}
+    else:
+        # A cadence step without wording of its own ("followup2") reads like a follow-up.
+        resolved = tpl.template_resolve(
+            lead=lead, channel=channel, purpose=purpose
+        ) or tpl.template_resolve(lead=lead, channel=channel, purpose=tpl.FOLLOWUP)
+        if resolved is None:
+            log.warning("no %s template for purpose %r (lead %s)", channel, purpose, lead.pk)
+            return None
+        subject = tpl.render(resolved.subject, values)
+        body = tpl.render(resolved.body, values)
+        content_sid = resolved.content_sid if channel == WHATSAPP else ""
+        variables = tpl.content_variables(resolved, values) if content_sid else {}
+    try:
+        with transaction.atomic():
+            return OutboundMessage.objects.create(
+                dealer_id=lead.dealer_id,
+                lead=lead,
+                channel=channel,
+                purpose=purpose,
+                template=f"{channel}:{purpose}",
+                language=language,
+                to=lead.email if channel == EMAIL else lead.phone,
+                subject=subject[:200] if channel == EMAIL else "",
+                body=body,
+                content_sid=content_sid,
+                content_variables=variables,
+                context=context or {},
+                provider="email" if channel == EMAIL else settings.LEADFLOW_PROVIDERS,
+                attempt_id=attempt_id,
+                sent_by=sent_by,
+                send_after=send_after,
+            )
+    except IntegrityError:
+        # The same attempt's task ran twice at once; the other one queued it.
+        return None
+
+
+def _enqueue(message: OutboundMessage) -> None:
+    from followup.message_tasks import send_message
+
+    # After commit: the worker must find the row, and no network I/O happens before then.
+    send_message.delay_on_commit(message.pk)
+
+
+def _log(message: OutboundMessage, status: str, **extra: Any) -> LeadEvent:
+    data = {
+        "channel": message.channel,
+        "status": status,
+        "purpose": message.purpose,
+        "message": message.pk,
+        "template": message.template,
+        **{k: v for k, v in extra.items() if v not in (None, "")},
+    }
+    return message.lead.log(LeadEvent.Kind.MESSAGE, by=message.sent_by, data=data)
+
+
+def message_deliver(*, message_id: int) -> str | None:
+    """Claim a due message and hand it to its provider. Returns the status it ended in, or
+    None when there was nothing to do (not due, or another worker has it)."""
+    message = (
+        OutboundMessage.objects.select_related(
+            "dealer", "lead__dealer", "lead__assigned_to__user", "sent_by"
+        )
+        .filter(pk=message_id)
+        .first()
+    )
+    if message is None or not message.claim():
+        return None
+    stale = _no_longer_wanted(message)
+    if stale is not None:
+        if message.move_to(Status.CANCELLED, allowed_from=[Status.SENDING], error_reason=stale):
+            _log(message, Status.CANCELLED, reason=stale)
+        return Status.CANCELLED
+    send = email_send if message.channel == EMAIL else whatsapp_send
+    try:
+        sid = send(message)
+    except SendFailed as failure:
+        return _handle_failure(message, failure)
+    OutboundMessage.objects.filter(pk=message.pk, provider_sid="").update(provider_sid=sid)
+    message.provider_sid = message.provider_sid or sid
+    # A fast status callback may have moved it further already; then this changes nothing.
+    if message.move_to(Status.SENT, error_code="", error_reason=""):
+        _log(message, Status.SENT, sid=sid)
+    return Status.SENT
+
+
+def _no_longer_wanted(message: OutboundMessage) -> str | None:
+    lead = message.lead
+    refusal = channel_refusal(lead=lead, channel=message.channel)
+    if refusal is not None:
+        return str(refusal)
+    if message.purpose == tpl.REMINDER:
+        booked = message.context.get("appointment_at")
+        current = lead.appointment_at.isoformat() if lead.appointment_at else None
+        if booked != current or lead.status not in (
+            Lead.Status.APPOINTMENT,
+            Lead.Status.REACHED,
+            Lead.Status.CONTACTING,
+            Lead.Status.NEW,
+        ):
+            return "the appointment was changed or cancelled"
+    return None
+
+
+def _handle_failure(message: OutboundMessage, failure: SendFailed) -> str:
+    if failure.kind == TwilioFailure.TRANSIENT and message.tries < MAX_TRIES:
+        delay = RETRY_BACKOFF[min(message.tries, len(RETRY_BACKOFF)) - 1]
+        retry_at = timezone.now() + delay
+        if message.move_to(
+            Status.QUEUED,
+            allowed_from=[Status.SENDING],
+            send_after=retry_at,
+            error_code=failure.code,
+            error_reason=failure.reason,
+        ):
+            log.info("message %s: transient error, retry at %s", message.pk, retry_at)
+            from followup.message_tasks import send_message
+
+            # A nudge; the dispatcher (send_due) is what guarantees the retry.
+            transaction.on_commit(
+                lambda: send_message.apply_async((message.pk,), countdown=delay.total_seconds())
+            )
+        return Status.QUEUED
+    if failure.kind == TwilioFailure.UNKNOWN:
+        # It may have gone out: sending again could text the customer twice. A person
+        # decides (the status callback, if one comes, settles it on its own).
+        if message.move_to(
+            Status.UNKNOWN,
+            allowed_from=[Status.SENDING],
+            error_code=failure.code,
+            error_reason=failure.reason,
+        ):
+            _log(message, Status.UNKNOWN, reason=failure.reason)
+        return Status.UNKNOWN
+    reason = failure.reason
+    if failure.kind == TwilioFailure.TRANSIENT:
+        reason = f"gave up after {message.tries} tries: {reason}"
+    if message.move_to(
+        Status.FAILED, allowed_from=[Status.SENDING], error_code=failure.code, error_reason=reason
+    ):
+        _log(message, Status.FAILED, code=failure.code, reason=reason)
+    if failure.code in OPT_OUT_CODES:
+        lead_opt_out(lead=message.lead, via=f"{message.channel}_provider")
+    return Status.FAILED
+
+
+def message_status_update(
+    *,
+    message: OutboundMessage,
+    status: str,
+    at: dt.datetime | None = None,
+    code: str = "",
+    reason: str = "",
+) -> bool:
+    """A provider's news about a message. Forward only: duplicates and late arrivals are
+    ignored (False)."""
+    fields: dict[str, str] = {}
+    if status in OutboundMessage.FINAL_FAILURES:
+        fields = {"error_code": code[:20], "error_reason": reason[:300]}
+    if not message.move_to(status, at=at, **fields):
+        return False
+    _log(message, status, code=fields.get("error_code"), reason=fields.get("error_reason"))
+    if code in OPT_OUT_CODES:
+        lead_opt_out(lead=message.lead, via=f"{message.channel}_provider")
+    return True
+
+
+def messages_cancel(*, lead: Lead, reason: str, purposes: list[str] | None = None) -> int:
+    """Cancel the lead's queued and scheduled messages (those already sending finish)."""
+    pending = OutboundMessage.objects.filter(lead=lead).pending()
+    if purposes is not None:
+        pending = pending.filter(purpose__in=purposes)
+    cancelled = 0
+    for message in pending.select_related("lead", "sent_by"):
+        if message.move_to(Status.CANCELLED, allowed_from=[Status.QUEUED], error_reason=reason):
+            _log(message, Status.CANCELLED, reason=reason)
+            cancelled += 1
+    return cancelled
+
+
+def lead_opt_out(*, lead: Lead, via: str, by: Salesperson | None = None) -> bool:
+    """Stop contact at once: the opt-out flag, and nothing queued or scheduled goes out."""
+    with transaction.atomic():
+        locked = Lead.objects.select_for_update().get(pk=lead.pk)
+        event = locked.opt_out(via=via, by=by)
+        messages_cancel(lead=locked, reason="customer opted out")
+    lead.opted_out_at = locked.opted_out_at
+    return event is not None
+
+
+def message_resend(*, message: OutboundMessage, by: Salesperson | None = None) -> bool:
+    """A person checked a message whose outcome was unknown (or that failed) and wants it
+    sent again. Only then is it sent again."""
+    if channel_refusal(lead=message.lead, channel=message.channel) is not None:
+        return False
+    if not message.move_to(
+        Status.QUEUED,
+        allowed_from=[Status.UNKNOWN, Status.FAILED],
+        send_after=None,
+        tries=0,
+        error_code="",
+        error_reason="",
+    ):
+        return False
+    _log(message, "resend", by_person=by.pk if by else None)
+    _enqueue(message)
+    return True
+
+
+def message_mark_sent(*, message: OutboundMessage) -> bool:
+    """A person confirmed with the provider that a message of unknown outcome went out."""
+    if not message.move_to(Status.SENT, allowed_from=[Status.UNKNOWN]):
+        return False
+    _log(message, Status.SENT, confirmed_by_person=True)
+    return True
+
+
+def messages_due(*, now: dt.datetime | None = None, limit: int = 500) -> list[int]:
+    """Ids of messages to hand to workers now: scheduled ones that are due, retries whose
+    wait is over, and immediate ones whose enqueue was evidently lost. Also marks messages
+    cut off mid-send as unknown (never re-sent blindly)."""
+    now = now or timezone.now()
+    for message in OutboundMessage.objects.filter(
+        status=Status.SENDING, sending_at__lt=now - SENDING_STALE_AFTER
+    ).select_related("lead", "sent_by")[:limit]:
+        reason = "cut off while sending; check with the provider before sending again"
+        if message.move_to(Status.UNKNOWN, allowed_from=[Status.SENDING], error_reason=reason):
+            _log(message, Status.UNKNOWN, reason=reason)
+    due = OutboundMessage.objects.due(now).exclude(
+        send_after__isnull=True, created_at__gt=now - ENQUEUE_GRACE
+    )
+    return list(due.order_by("send_after", "id").values_list("id", flat=True)[:limit])

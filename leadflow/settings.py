@@ -192,6 +192,10 @@ ANYMAIL = {
     if key.startswith("ANYMAIL_")
 }
 
+# Customers' email replies go to reply+<lead>-<signature>@<this domain>; route that domain's
+# inbound mail to anymail's inbound webhook. Default: the host of LEADFLOW_PUBLIC_URL.
+LEADFLOW_REPLY_DOMAIN = env_str("LEADFLOW_REPLY_DOMAIN")
+
 # Celery: Redis when REDIS_URL is set; otherwise a broker in files under var/ that needs no server.
 REDIS_URL = env_str("REDIS_URL")
 CELERY_BROKER_URL = REDIS_URL or "filesystem://"
@@ -225,6 +229,11 @@ CELERY_TASK_SOFT_TIME_LIMIT = 45
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {"followup.ring.*": {"queue": "ring"}}
 CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE["followup.messages.send_due"] = {
+    # Scheduled reminders, retries after transient errors, messages whose enqueue was lost.
+    "task": "followup.messages.send_due",
+    "schedule": 30.0,
+}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 

@@ -242,3 +242,40 @@ def meta_graph(dealer_a) -> Iterator[object]:
             yield fake
     finally:
         fake.stop()
+
+
+# -- messaging (email and WhatsApp) -------------------------------------------------------
+
+MESSAGES_PUBLIC_URL = "https://leadflow.example"
+
+
+@pytest.fixture
+def messages_twilio() -> Iterator[object]:
+    """The real twilio SDK talking to the local fake: LEADFLOW_PROVIDERS=twilio."""
+    from django.test import override_settings
+
+    from followup.twilio_client import clear_twilio_client_cache
+    from tests.fakes.twilio_api import FakeTwilio
+
+    with (
+        FakeTwilio() as fake,
+        override_settings(
+            LEADFLOW_PROVIDERS="twilio",
+            LEADFLOW_PUBLIC_URL=MESSAGES_PUBLIC_URL,
+            TWILIO_ACCOUNT_SID=fake.account_sid,
+            TWILIO_AUTH_TOKEN=fake.auth_token,
+            TWILIO_API_BASE_URL=fake.base_url,
+            TWILIO_TIMEOUT_SECONDS=2,
+        ),
+    ):
+        clear_twilio_client_cache()
+        yield fake
+    clear_twilio_client_cache()
+
+
+@pytest.fixture
+def messages_sandbox() -> Iterator[None]:
+    from django.test import override_settings
+
+    with override_settings(LEADFLOW_PROVIDERS="sandbox", LEADFLOW_PUBLIC_URL=MESSAGES_PUBLIC_URL):
+        yield

@@ -1,0 +1,211 @@
+"""Replies from customers by WhatsApp and email: onto the timeline, reached, STOP."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from dealers.models import Dealer
+from followup.channels.email import lead_id_from_reply_address
+from followup.messages_models import InboundMessage, OutboundMessage
+from leads.models import Lead, LeadEvent
+
+log = logging.getLogger(__name__)
+
+# The whole message, case-insensitive, trailing punctuation ignored ("STOP!", "Stopp.").
+STOP_WORDS = frozenset(
+    {"stop", "stopp", "uitschrijven", "abmelden", "afmelden", "unsubscribe", "désabonner"}
+)
+# A reply moves the lead to "reached" only from these; later stages are further along already.
+REACHABLE_FROM = (Lead.Status.NEW, Lead.Status.CONTACTING)
+
+_QUOTE_HEADER = re.compile(
+    r"^(on\b.+\bwrote:|am\b.+\bschrieb\b.*:|op\b.+\bschreef\b.*:|le\b.+\ba écrit\s*:"
+    r"|-+\s*(original message|ursprüngliche nachricht|oorspronkelijk bericht)\s*-+)$",
+    re.IGNORECASE,
+)
+
+
+def is_stop(text: str) -> bool:
+    return text.strip().casefold().rstrip("!. ") in STOP_WORDS
+
+
+def reply_text(text: str) -> str:
+    """The new part of an email reply: what comes before the quoted original."""
+    kept: list[str] = []
+    for line in text.replace("\r\n", "\n").split("\n"):
+        stripped = line.strip()
+        if stripped.startswith(">") or _QUOTE_HEADER.match(stripped) or stripped == "--":
+            break
+        kept.append(line)
+    return "\n".join(kept).strip() or text.strip()
+
+
+def reply_receive(
+    *,
+    dealer: Dealer,
+    lead: Lead | None,
+    channel: str,
+    sender: str,
+    recipient: str,
+    text: str,
+    provider_sid: str = "",
+    at: dt.datetime | None = None,
+) -> InboundMessage | None:
+    """Record a customer's message once; STOP opts out, anything else marks the lead
+    reached, opens WhatsApp's 24-hour window and tells the salesperson.
+
+    Returns None for a repeated delivery of a message already received.
+    """
+    from followup.message_tasks import notify_reply
+    from followup.messaging import lead_opt_out
+
+    at = at or timezone.now()
+    stop = is_stop(text)
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                inbound = InboundMessage.objects.create(
+                    dealer=dealer,
+                    lead=lead,
+                    channel=channel,
+                    sender=sender[:254],
+                    recipient=recipient[:254],
+                    text=text,
+                    provider_sid=provider_sid[:100],
+                    opt_out=stop,
+                    received_at=at,
+                )
+        except IntegrityError:
+            return None
+        if lead is None:
+            log.warning(
+                "%s from unknown sender %s to %s (dealer %s)",
+                channel,
+                sender,
+                recipient,
+                dealer.slug,
+            )
+            return inbound
+        lead = Lead.objects.select_for_update().select_related("dealer").get(pk=lead.pk)
+        lead.log(
+            LeadEvent.Kind.INBOUND,
+            at=at,
+            note=text,
+            data={"channel": channel, "inbound": inbound.pk, "sid": provider_sid, "stop": stop},
+        )
+        if stop:
+            lead_opt_out(lead=lead, via=channel)
+            return inbound
+        lead.last_inbound_at = at
+        lead.save(update_fields=["last_inbound_at", "updated_at"])
+        if lead.status in REACHABLE_FROM and lead.can_move_to(Lead.Status.REACHED):
+            lead.move_to(
+                Lead.Status.REACHED,
+                at=at,
+                data={"evidence": "reply", "channel": channel, "inbound": inbound.pk},
+            )
+        notify_reply.delay_on_commit(inbound.pk)
+    return inbound
+
+
+def whatsapp_inbound(*, sender: str, recipient: str, text: str, sid: str) -> InboundMessage | None:
+    """A WhatsApp message to a dealer's number: Twilio's webhook and the sandbox phone."""
+    phone = sender.removeprefix("whatsapp:")
+    number = recipient.removeprefix("whatsapp:")
+    dealer = Dealer.objects.filter(Q(whatsapp_sender=number) | Q(whatsapp_sender=recipient)).first()
+    if dealer is None:
+        log.warning("WhatsApp from %s to %s: no dealer has that number", phone, number)
+        return None
+    leads = Lead.objects.filter(dealer=dealer, phone=phone).select_related("dealer")
+    lead = leads.open().order_by("-received_at").first() or leads.order_by("-received_at").first()
+    return reply_receive(
+        dealer=dealer,
+        lead=lead,
+        channel=OutboundMessage.Channel.WHATSAPP,
+        sender=phone,
+        recipient=number,
+        text=text,
+        provider_sid=sid,
+    )
+
+
+def email_inbound(
+    *, recipients: list[str], sender: str, text: str, message_id: str = ""
+) -> InboundMessage | None:
+    """An email to one of our reply addresses (anymail's inbound webhook, the sandbox)."""
+    addresses = [a.strip() for a in recipients if a and a.strip()]
+    if not addresses:
+        return None
+    lead_intake = Q()
+    for address in addresses:
+        lead_intake |= Q(inbound_email__iexact=address)
+    if Dealer.objects.filter(lead_intake).exists():
+        return None  # a portal's ADF lead email: the intake's receiver handles it
+    for address in addresses:
+        lead_id = lead_id_from_reply_address(address)
+        if lead_id is None:
+            continue
+        lead = Lead.objects.select_related("dealer").filter(pk=lead_id).first()
+        if lead is None:
+            break
+        return reply_receive(
+            dealer=lead.dealer,
+            lead=lead,
+            channel=OutboundMessage.Channel.EMAIL,
+            sender=sender,
+            recipient=address,
+            text=reply_text(text),
+            provider_sid=message_id,
+        )
+    log.info("inbound email from %s to %s: not a reply address", sender, ", ".join(addresses))
+    return None
+
+
+def reply_notify(*, inbound_id: int) -> bool:
+    """Email the lead's salesperson (else the BDC) that the customer replied. At most once."""
+    now = timezone.now()
+    if not InboundMessage.objects.filter(pk=inbound_id, notified_at__isnull=True).update(
+        notified_at=now
+    ):
+        return False
+    inbound = InboundMessage.objects.select_related(
+        "dealer", "lead__assigned_to__user", "lead__dealer"
+    ).get(pk=inbound_id)
+    lead = inbound.lead
+    if lead is None:
+        return False
+    person = lead.assigned_to
+    recipient = person.user.email if person is not None and person.user.email else ""
+    recipient = recipient or lead.dealer.bdc_email
+    if not recipient:
+        return False
+    with translation.override(lead.dealer.language):
+        subject = _("%(customer)s replied by %(channel)s") % {
+            "customer": lead.customer_name or lead.phone or lead.email,
+            "channel": OutboundMessage.Channel(inbound.channel).label,
+        }
+        body = render_to_string(
+            "followup/messages/reply_notification.txt",
+            {
+                "lead": lead,
+                "inbound": inbound,
+                "person": person,
+                "lead_url": f"{settings.LEADFLOW_PUBLIC_URL}/leads/{lead.pk}/",
+            },
+        )
+    try:
+        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [recipient])
+    except Exception:
+        InboundMessage.objects.filter(pk=inbound_id).update(notified_at=None)
+        raise
+    return True

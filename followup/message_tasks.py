@@ -1,0 +1,37 @@
+"""Couriers for the outbox: they take ids and call services in followup.messaging."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from followup.inbound import reply_notify
+from followup.messaging import message_deliver, messages_due
+
+
+@shared_task(name="followup.messages.send", time_limit=60, soft_time_limit=45)
+def send_message(message_id: int) -> str | None:
+    return message_deliver(message_id=message_id)
+
+
+@shared_task(name="followup.messages.send_due", time_limit=30, soft_time_limit=25)
+def send_due() -> int:
+    """Every 30 s (beat): scheduled reminders, retries after transient errors, lost enqueues.
+
+    Handing an id out twice is harmless: the send task claims its row first.
+    """
+    ids = messages_due()
+    for message_id in ids:
+        send_message.delay(message_id)
+    return len(ids)
+
+
+@shared_task(
+    name="followup.messages.notify_reply",
+    time_limit=60,
+    soft_time_limit=45,
+    autoretry_for=(OSError,),
+    retry_backoff=30,
+    max_retries=5,
+)
+def notify_reply(inbound_id: int) -> bool:
+    return reply_notify(inbound_id=inbound_id)

@@ -1,0 +1,170 @@
+"""Twilio's message callbacks, the unsubscribe link, and the sandbox's customer side."""
+
+from __future__ import annotations
+
+import secrets
+from itertools import chain
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
+from django.shortcuts import redirect, render
+from django.utils import translation
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
+
+from dealers.tenancy import get_scoped, staff_of
+from followup.channels.email import lead_id_from_unsubscribe_token, reply_address
+from followup.channels.templates import language_of
+from followup.inbound import email_inbound, whatsapp_inbound
+from followup.messages_models import InboundMessage, OutboundMessage
+from followup.messaging import lead_opt_out, message_status_update
+from followup.security import twilio_signed
+from followup.twilio_client import PERMANENT_CODES
+from leads.models import Lead
+
+Status = OutboundMessage.Status
+# Twilio's MessageStatus values we act on; accepted/queued/scheduled add nothing.
+TWILIO_STATUS = {
+    "sending": Status.SENDING,
+    "sent": Status.SENT,
+    "delivered": Status.DELIVERED,
+    "read": Status.READ,
+    "failed": Status.FAILED,
+    "undelivered": Status.UNDELIVERED,
+}
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+
+
+@twilio_signed
+@require_POST
+def twilio_message_status(request: HttpRequest) -> HttpResponse:
+    sid = request.POST.get("MessageSid", "")
+    ours = request.GET.get("m", "")
+    whatsapp = OutboundMessage.objects.filter(channel=OutboundMessage.Channel.WHATSAPP)
+    whatsapp = whatsapp.select_related("lead__dealer", "sent_by")
+    message = whatsapp.filter(pk=int(ours)).first() if ours.isdigit() else None
+    if message is not None and sid and message.provider_sid not in ("", sid):
+        message = None
+    if message is None and sid:
+        message = whatsapp.filter(provider_sid=sid).first()
+    status = TWILIO_STATUS.get(request.POST.get("MessageStatus", ""))
+    if message is None or status is None:
+        # Not ours, or nothing to record: still 204, or Twilio retries for nothing.
+        return HttpResponse(status=204)
+    if sid and not message.provider_sid:
+        OutboundMessage.objects.filter(pk=message.pk, provider_sid="").update(provider_sid=sid)
+    code = request.POST.get("ErrorCode", "")
+    reason = request.POST.get("ErrorMessage", "") or (
+        PERMANENT_CODES.get(int(code), f"Twilio error {code}") if code.isdigit() else ""
+    )
+    message_status_update(message=message, status=status, code=code, reason=reason)
+    return HttpResponse(status=204)
+
+
+@twilio_signed
+@require_POST
+def twilio_message_inbound(request: HttpRequest) -> HttpResponse:
+    whatsapp_inbound(
+        sender=request.POST.get("From", ""),
+        recipient=request.POST.get("To", ""),
+        text=request.POST.get("Body", ""),
+        sid=request.POST.get("MessageSid", ""),
+    )
+    return HttpResponse(EMPTY_TWIML, content_type="text/xml")
+
+
+# The token is the authority here (it is in the customer's email), not a session: RFC 8058's
+# one-click POST comes from the mail provider without cookies or a CSRF token.
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    lead_id = lead_id_from_unsubscribe_token(token)
+    lead = Lead.objects.select_related("dealer").filter(pk=lead_id).first() if lead_id else None
+    if lead is None:
+        raise Http404("unknown unsubscribe link")
+    with translation.override(language_of(lead)):
+        if request.method == "POST":
+            one_click = request.POST.get("List-Unsubscribe") == "One-Click"
+            lead_opt_out(lead=lead, via="email_one_click" if one_click else "email_link")
+            return render(request, "followup/messages/unsubscribed.html", {"dealer": lead.dealer})
+        return render(
+            request,
+            "followup/messages/unsubscribe.html",
+            {"dealer": lead.dealer, "lead": lead, "done": lead.opted_out},
+        )
+
+
+SANDBOX_CONVERSATIONS = 20
+SANDBOX_MESSAGES = 200
+
+
+@login_required
+def sandbox_messages(request: HttpRequest) -> HttpResponse:
+    """The customers' side of the sandbox: what their phones and inboxes received."""
+    dealer = staff_of(request).dealer
+    outbound = (
+        OutboundMessage.objects.filter(dealer=dealer)
+        .exclude(status=Status.CANCELLED)
+        .exclude(status=Status.QUEUED, send_after__isnull=False)
+        .select_related("lead")
+        .order_by("-created_at", "-id")[:SANDBOX_MESSAGES]
+    )
+    inbound = (
+        InboundMessage.objects.filter(dealer=dealer, lead__isnull=False)
+        .select_related("lead")
+        .order_by("-received_at", "-id")[:SANDBOX_MESSAGES]
+    )
+    conversations: dict[int, dict] = {}
+    items = sorted(
+        chain(
+            ({"out": True, "at": m.created_at, "m": m} for m in outbound),
+            ({"out": False, "at": m.received_at, "m": m} for m in inbound),
+        ),
+        key=lambda item: item["at"],
+    )
+    for item in items:
+        lead = item["m"].lead
+        conversation = conversations.setdefault(lead.pk, {"lead": lead, "items": []})
+        conversation["items"].append(item)
+        conversation["last"] = item["at"]
+    ordered = sorted(conversations.values(), key=lambda c: c["last"], reverse=True)
+    context = {
+        "conversations": ordered[:SANDBOX_CONVERSATIONS],
+        "can_reply": settings.LEADFLOW_PROVIDERS == "sandbox",
+        "nav": "sandbox",
+    }
+    if request.htmx:
+        return render(request, "followup/sandbox_messages.html", context)
+    return render(request, "followup/messages/sandbox_page.html", context)
+
+
+@login_required
+@require_POST
+def sandbox_reply(request: HttpRequest) -> HttpResponse:
+    """Reply as the customer, through the same handler as Twilio's and anymail's webhooks."""
+    if settings.LEADFLOW_PROVIDERS != "sandbox":
+        return HttpResponseForbidden("replies are played only with the sandbox provider")
+    lead_id = request.POST.get("lead", "")
+    if not lead_id.isdigit():
+        raise Http404
+    lead = get_scoped(request, Lead.objects.select_related("dealer"), pk=int(lead_id))
+    text = request.POST.get("text", "").strip()
+    channel = request.POST.get("channel", "")
+    if text and channel == OutboundMessage.Channel.WHATSAPP and lead.phone:
+        whatsapp_inbound(
+            sender="whatsapp:" + lead.phone,
+            recipient="whatsapp:" + lead.dealer.whatsapp_sender,
+            text=text,
+            sid="SB" + secrets.token_hex(16),
+        )
+    elif text and channel == OutboundMessage.Channel.EMAIL and lead.email:
+        email_inbound(
+            recipients=[reply_address(lead)],
+            sender=lead.email,
+            text=text,
+            message_id=f"<{secrets.token_hex(16)}@sandbox>",
+        )
+    if request.htmx:
+        return sandbox_messages(request)
+    return redirect("sandbox-messages")
