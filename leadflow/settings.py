@@ -223,6 +223,8 @@ CELERY_TASK_SOFT_TIME_LIMIT = 45
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {"followup.ring.*": {"queue": "ring"}}
 CELERY_BEAT_SCHEDULE: dict = {}
+# Monday 07:00 in each dealer's time zone: the tick decides per dealer, beat itself runs in UTC.
+CELERY_BEAT_SCHEDULE["funnel-digest"] = {"task": "leads.funnel_digest_due", "schedule": 15 * 60}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)

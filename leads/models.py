@@ -371,3 +371,34 @@ class IntakeRecord(models.Model):
             self.Outcome.FAILED,
             self.Outcome.PENDING,
         )
+
+
+class FunnelDigest(models.Model):
+    """The Monday funnel email of one dealer for one week: sent exactly once.
+
+    The unique (dealer, week) row is the claim: whoever inserts it sends, so two beats or a
+    retried task cannot send the digest twice.
+    """
+
+    class Status(models.TextChoices):
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+
+    dealer = models.ForeignKey(Dealer, on_delete=models.CASCADE, related_name="funnel_digests")
+    week = models.CharField(_("ISO week"), max_length=8)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.SENDING)
+    recipients = models.JSONField(_("sent to"), default=list, blank=True)
+    claimed_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("funnel digest")
+        verbose_name_plural = _("funnel digests")
+        constraints = [
+            models.UniqueConstraint(fields=["dealer", "week"], name="funnel_digest_once_a_week")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dealer_id} {self.week} {self.status}"
