@@ -52,12 +52,38 @@ SOURCES = (
     Source("google-ads", 0.1, 0.9),
     Source("meta", 0.08, 0.78),
 )
-FIRST_NAMES = (
-    ["Anna", "Ben", "Clara", "David", "Elif", "Felix", "Greta", "Hannes", "Ida", "Jan", "Katrin", "Lukas", "Mia", "Noah", "Olga", "Paul"]
-)
-LAST_NAMES = (
-    ["Schmidt", "Müller", "Weber", "Fischer", "Wagner", "Becker", "Schulz", "Hoffmann", "Koch", "Richter", "Wolf", "Braun"]
-)
+FIRST_NAMES = [
+    "Anna",
+    "Ben",
+    "Clara",
+    "David",
+    "Elif",
+    "Felix",
+    "Greta",
+    "Hannes",
+    "Ida",
+    "Jan",
+    "Katrin",
+    "Lukas",
+    "Mia",
+    "Noah",
+    "Olga",
+    "Paul",
+]
+LAST_NAMES = [
+    "Schmidt",
+    "Müller",
+    "Weber",
+    "Fischer",
+    "Wagner",
+    "Becker",
+    "Schulz",
+    "Hoffmann",
+    "Koch",
+    "Richter",
+    "Wolf",
+    "Braun",
+]
 CARS = (
     ("Volkswagen", "Golf"),
     ("Volkswagen", "Tiguan"),

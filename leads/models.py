@@ -169,6 +169,20 @@ class Lead(models.Model):
             models.Index(fields=["dealer", "status", "next_action_due_at"], name="lead_queue"),
             models.Index(fields=["dealer", "assigned_to", "status"], name="lead_by_rep"),
             models.Index(fields=["dealer", "received_at"], name="lead_by_week"),
+            # The funnel's weekly counts and 12-week trend as index-only scans on PostgreSQL
+            # (benchmarks/funnel.py: the trend's heap reads dominated one dealer's week).
+            models.Index(
+                fields=["dealer", "received_at"],
+                include=[
+                    "is_test",
+                    "reached_at",
+                    "appointment_set_at",
+                    "showed_at",
+                    "sold_at",
+                    "lost_at",
+                ],
+                name="lead_funnel",
+            ),
             models.Index(fields=["dealer", "phone"], name="lead_by_phone"),
             models.Index(fields=["dealer", "email"], name="lead_by_email"),
         ]

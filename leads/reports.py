@@ -200,9 +200,11 @@ def open_hours_case(dealer: Dealer) -> Case:
 
 
 def funnel_aggregates() -> dict[str, Aggregate]:
-    aggregates: dict[str, Aggregate] = {"gross": Count("id")}
+    # COUNT(column) counts the milestones that are set; with COUNT(*) for the gross, the
+    # weekly counts and the trend read only the columns the lead_funnel index covers.
+    aggregates: dict[str, Aggregate] = {"gross": Count("*")}
     for name, column in MILESTONE_FIELDS.items():
-        aggregates[name] = Count("id", filter=Q(**{f"{column}__isnull": False}))
+        aggregates[name] = Count(column)
     return aggregates
 
 
@@ -473,26 +475,23 @@ def funnel_report(*, dealer: Dealer, week: Week) -> FunnelReport:
 
 def _all_sources(leads: QuerySet[Lead], aggregates) -> list[tuple[str, dict[str, int]]]:
     """Counts per source a lead came from (Lead.sources, a JSON list), unnested in SQL."""
-    inner, params = leads.values("id").query.sql_with_params()
-    milestone_sums = ", ".join(
-        f"COUNT(*) FILTER (WHERE l.{column} IS NOT NULL)"
-        if connection.vendor == "postgresql"
-        else f"SUM(CASE WHEN l.{column} IS NOT NULL THEN 1 ELSE 0 END)"
-        for column in MILESTONE_FIELDS.values()
-    )
-    table = Lead._meta.db_table
+    columns = list(MILESTONE_FIELDS.values())
+    inner, params = leads.values("id", "sources", *columns).query.sql_with_params()
     if connection.vendor == "postgresql":
-        unnest = "CROSS JOIN LATERAL jsonb_array_elements_text(l.sources) AS s(name)"
-        name = "s.name"
+        unnest, name = (
+            "CROSS JOIN LATERAL jsonb_array_elements_text(l.sources) AS s(name)",
+            "s.name",
+        )
+        sums = [f"COUNT(*) FILTER (WHERE u.{c} IS NOT NULL)" for c in columns]
     else:
-        unnest = ", json_each(l.sources) AS s"
-        name = "s.value"
+        unnest, name = ", json_each(l.sources) AS s", "s.value"
+        sums = [f"SUM(CASE WHEN u.{c} IS NOT NULL THEN 1 ELSE 0 END)" for c in columns]
+    picked = ", ".join(f"l.{c}" for c in columns)
     # DISTINCT: a lead that came twice through the same portal counts once for it.
     sql = (
-        f"SELECT u.name, COUNT(*), {milestone_sums} FROM ("
-        f"SELECT DISTINCT l.id AS id, {name} AS name FROM {table} l {unnest} "
-        f"WHERE l.id IN ({inner})) u JOIN {table} l ON l.id = u.id "
-        f"GROUP BY u.name ORDER BY COUNT(*) DESC, u.name"
+        f"SELECT u.name, COUNT(*), {', '.join(sums)} FROM ("
+        f"SELECT DISTINCT l.id, {picked}, {name} AS name FROM ({inner}) l {unnest}"
+        f") u GROUP BY u.name ORDER BY COUNT(*) DESC, u.name"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -661,4 +660,34 @@ def attempts_to_reach(*, dealer: Dealer, week: Week, total: FunnelRow) -> list[d
                 "reach_rate": rate(cumulative, total.gross),
             }
         )
+    return result
+
+
+def funnel_weeks(
+    *, dealers: list[Dealer], first: dt.date, last: dt.date
+) -> dict[tuple[int, str], dict[str, int]]:
+    """Funnel counts for many dealers and weeks at once: {(dealer id, "2026-W47"): counts}.
+
+    One grouped query per time zone among the dealers (weeks start at local midnight), so a
+    group of dealers or the benchmark's 100 × 52 weeks is one pass over the table.
+    """
+    by_zone: dict[str, list[Dealer]] = defaultdict(list)
+    for dealer in dealers:
+        by_zone[dealer.time_zone].append(dealer)
+    result: dict[tuple[int, str], dict[str, int]] = {}
+    for zone, members in by_zone.items():
+        tz = ZoneInfo(zone)
+        start = Week.containing(first, tz).start
+        end = Week.containing(last, tz).end
+        rows = (
+            Lead.objects.filter(
+                dealer__in=members, is_test=False, received_at__gte=start, received_at__lt=end
+            )
+            .order_by()
+            .annotate(monday=TruncWeek("received_at", tzinfo=tz))
+            .values("dealer_id", "monday")
+            .annotate(**funnel_aggregates())
+        )
+        for row in rows:
+            result[(row["dealer_id"], Week.containing(row["monday"], tz).label)] = _counts(row)
     return result
