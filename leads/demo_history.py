@@ -256,7 +256,8 @@ def _lead(rng, dealer, number, received, now, sellers, bdc, skill, speed):
             break
         lead.attempt_count = attempt
         plan.append((LeadEvent.Kind.ATTEMPT, attempt_at, {"attempt": attempt, "actor": rep}))
-    if lead.attempt_count == 1 or rng.random() < 0.3:
+    # Most salespeople press 1 on the first ring and the customer's phone rings seconds later.
+    if rng.random() < 0.85:
         lead.customer_rang_at = ring + dt.timedelta(seconds=rng.uniform(8, 40))
     if not reached or lead.attempt_count < attempts:
         if attempt_at + dt.timedelta(days=3) < now and lead.attempt_count == attempts:
