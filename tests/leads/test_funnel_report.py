@@ -143,6 +143,8 @@ def test_speed_to_lead_percentiles_and_shares(client, manager_a, week):
     assert everyone["p50_seconds"] == 60.0  # between the 50th (30 s) and 51st (90 s) lead
     assert everyone["p90_seconds"] == 480.0
     assert [everyone[f"within_{m}m"] for m in (1, 2, 5, 10)] == [50.0, 70.0, 85.0, 95.0]
+    page = client.get("/reports/funnel/?week=2026-W47").content.decode()
+    assert "1 min 0 s" in page and "8 min 0 s" in page  # p50 and p90 as a manager reads them
     customer = next(r for r in data["speed"] if r["measure"] == "customer" and r["key"] == "all")
     assert customer["rang"] == 80
     hours = {r["key"]: r["leads"] for r in data["speed"] if r["measure"] == "salesperson"}
