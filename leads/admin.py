@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
-from leads.models import IntakeRecord, Lead, LeadEvent
+from leads.models import FunnelDigest, IntakeRecord, Lead, LeadEvent
 from leads.parsers import PayloadError
 from leads.services import intake_record_replay
 from leads.validation import LeadInvalid
@@ -116,3 +116,12 @@ class IntakeRecordAdmin(admin.ModelAdmin):
                     % {"record": record, "lead": result.lead.pk, "outcome": result.outcome},
                     messages.SUCCESS,
                 )
+
+
+@admin.register(FunnelDigest)
+class FunnelDigestAdmin(admin.ModelAdmin):
+    """Support can answer "did Monday's digest go out, and to whom?"."""
+
+    list_display = ["dealer", "week", "status", "sent_at", "claimed_at"]
+    list_filter = ["status", "dealer"]
+    readonly_fields = ["dealer", "week", "status", "recipients", "claimed_at", "sent_at", "error"]
