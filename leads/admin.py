@@ -4,7 +4,8 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
 from dealers.admin_scoping import DealerScopedAdmin
-from leads.models import IntakeRecord, Lead, LeadEvent
+
+from leads.models import FunnelDigest, IntakeRecord, Lead, LeadEvent
 from leads.parsers import PayloadError
 from leads.services import IntakeTemporaryFailure, intake_record_replay
 from leads.validation import LeadInvalid
@@ -117,3 +118,12 @@ class IntakeRecordAdmin(DealerScopedAdmin):
                     % {"record": record, "lead": result.lead.pk, "outcome": result.outcome},
                     messages.SUCCESS,
                 )
+
+
+@admin.register(FunnelDigest)
+class FunnelDigestAdmin(DealerScopedAdmin):
+    """Support can answer "did Monday's digest go out, and to whom?"."""
+
+    list_display = ["dealer", "week", "status", "sent_at", "claimed_at"]
+    list_filter = ["status", "dealer"]
+    readonly_fields = ["dealer", "week", "status", "recipients", "claimed_at", "sent_at", "error"]

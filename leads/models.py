@@ -169,6 +169,20 @@ class Lead(models.Model):
             models.Index(fields=["dealer", "status", "next_action_due_at"], name="lead_queue"),
             models.Index(fields=["dealer", "assigned_to", "status"], name="lead_by_rep"),
             models.Index(fields=["dealer", "received_at"], name="lead_by_week"),
+            # The funnel's weekly counts and 12-week trend as index-only scans on PostgreSQL
+            # (benchmarks/funnel.py: the trend's heap reads dominated one dealer's week).
+            models.Index(
+                fields=["dealer", "received_at"],
+                include=[
+                    "is_test",
+                    "reached_at",
+                    "appointment_set_at",
+                    "showed_at",
+                    "sold_at",
+                    "lost_at",
+                ],
+                name="lead_funnel",
+            ),
             models.Index(fields=["dealer", "phone"], name="lead_by_phone"),
             models.Index(fields=["dealer", "email"], name="lead_by_email"),
         ]
@@ -371,3 +385,34 @@ class IntakeRecord(models.Model):
             self.Outcome.FAILED,
             self.Outcome.PENDING,
         )
+
+
+class FunnelDigest(models.Model):
+    """The Monday funnel email of one dealer for one week: sent exactly once.
+
+    The unique (dealer, week) row is the claim: whoever inserts it sends, so two beats or a
+    retried task cannot send the digest twice.
+    """
+
+    class Status(models.TextChoices):
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+
+    dealer = models.ForeignKey(Dealer, on_delete=models.CASCADE, related_name="funnel_digests")
+    week = models.CharField(_("ISO week"), max_length=8)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.SENDING)
+    recipients = models.JSONField(_("sent to"), default=list, blank=True)
+    claimed_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("funnel digest")
+        verbose_name_plural = _("funnel digests")
+        constraints = [
+            models.UniqueConstraint(fields=["dealer", "week"], name="funnel_digest_once_a_week")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dealer_id} {self.week} {self.status}"

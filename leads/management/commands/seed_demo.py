@@ -9,6 +9,7 @@ from django.db import transaction
 
 from dealers.hours import WEEKDAYS
 from dealers.models import Dealer, Salesperson
+from leads.demo_history import seed_history
 
 # Open around the clock, so that a lead posted at any hour while trying LeadFlow on a laptop
 # rings a salesperson; real dealers set their hours and BDC hour in the admin.
@@ -24,7 +25,20 @@ CAST = [
 
 
 class Command(BaseCommand):
-    help = "Create the demo dealer 'demo' with its staff. Running it again changes nothing."
+    help = (
+        "Create the demo dealer 'demo' with its staff, and with --history N, N weeks of leads. "
+        "Running it again changes nothing."
+    )
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument(
+            "--history",
+            type=int,
+            default=0,
+            metavar="WEEKS",
+            help="Fill this many complete weeks (plus the current one) with realistic leads; "
+            "skipped when the demo dealer already has history.",
+        )
 
     def handle(self, *args, **options) -> None:
         with transaction.atomic():
@@ -67,6 +81,12 @@ class Command(BaseCommand):
                     user=user, defaults={"dealer": dealer, "role": role, "phone": phone}
                 )
             self._token(dealer)
+        if options["history"] > 0:
+            made = seed_history(dealer=dealer, weeks=options["history"])
+            if made:
+                self.stdout.write(f"History: {made} leads over {options['history']} weeks")
+            else:
+                self.stdout.write("History: exists, unchanged")
 
     def _token(self, dealer: Dealer) -> None:
         wanted = settings.LEADFLOW_DEMO_TOKEN
