@@ -4,7 +4,6 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
 from dealers.admin_scoping import DealerScopedAdmin
-
 from leads.models import FunnelDigest, IntakeRecord, Lead, LeadEvent
 from leads.parsers import PayloadError
 from leads.services import IntakeTemporaryFailure, intake_record_replay
