@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from io import StringIO
 
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.test import override_settings
 
@@ -45,6 +46,7 @@ def test_seed_demo_twice_changes_nothing(db):
     )
     assert Dealer.objects.get(slug="demo").webhook_token_hash == token_hash
     assert sorted(u for u, *_ in snapshot) == ["bdc", "manager", "sales1", "sales2"]
+    assert get_user_model().objects.get(username="admin").is_superuser
 
 
 @override_settings(LEADFLOW_DEMO_TOKEN="lf_chosen")

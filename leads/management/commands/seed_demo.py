@@ -80,6 +80,18 @@ class Command(BaseCommand):
                 Salesperson.objects.get_or_create(
                     user=user, defaults={"dealer": dealer, "role": role, "phone": phone}
                 )
+            # The dealer's IT person: the admin (dealers, tokens, intake records and replay).
+            admin, made = User.objects.get_or_create(
+                username="admin",
+                defaults={
+                    "email": "it@autohaus-demo.example",
+                    "is_staff": True,
+                    "is_superuser": True,
+                },
+            )
+            if made:
+                admin.set_password(settings.LEADFLOW_DEMO_PASSWORD)
+                admin.save(update_fields=["password"])
             self._token(dealer)
         if options["history"] > 0:
             made = seed_history(dealer=dealer, weeks=options["history"])
