@@ -8,3 +8,7 @@ class FollowupConfig(AppConfig):
 
     def ready(self) -> None:
         from followup import receivers  # noqa: F401  (connects to leads.signals.lead_received)
+        from followup.engine import FollowupEngine
+        from leads import engine
+
+        engine.register(FollowupEngine())

@@ -9,6 +9,7 @@ from leads import hooks
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("hooks/<slug:dealer_slug>/leads/", hooks.lead_webhook, name="lead-webhook"),
+    path("", include("followup.urls")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
 ]
