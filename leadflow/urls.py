@@ -10,6 +10,8 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("hooks/<slug:dealer_slug>/leads/", hooks.lead_webhook, name="lead-webhook"),
     path("", include("followup.urls")),
+    # Sign-in and sign-out (the names "login"/"logout" the base layout links to).
+    path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

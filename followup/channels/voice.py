@@ -310,6 +310,8 @@ def voice_status(*, call_id: int, params: dict[str, str]) -> None:
     if status == "ringing":
         Lead.objects.filter(pk=lead.pk, first_ring_at=None).update(first_ring_at=call.rang_at)
         lead.log(LeadEvent.Kind.CALL, data={"call": call.pk, "event": "ringing", "to": call.who})
+    elif status == "in-progress":
+        lead.log(LeadEvent.Kind.CALL, data={"call": call.pk, "event": "answered", "to": call.who})
     elif status in Call.TERMINAL:
         lead.log(
             LeadEvent.Kind.CALL,
