@@ -7,13 +7,15 @@ import email.utils
 from twilio.base.exceptions import TwilioException
 
 from followup.providers.base import CallRequest, ProviderError
-from followup.twilio_client import classify_twilio_error, twilio_client
+from followup.twilio_client import classify_twilio_error, twilio_client, twilio_error_code
 
 STATUS_EVENTS = ["initiated", "ringing", "answered", "completed"]
 
 
 def _error(exc: Exception) -> ProviderError:
-    return ProviderError(classify_twilio_error(exc), f"{type(exc).__name__}: {exc}"[:300])
+    code = twilio_error_code(exc)
+    prefix = f"Twilio {code}: " if code else f"{type(exc).__name__}: "
+    return ProviderError(classify_twilio_error(exc), (prefix + str(exc))[:300])
 
 
 class TwilioVoice:
