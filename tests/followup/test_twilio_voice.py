@@ -10,8 +10,8 @@ from django.utils import timezone
 from followup.dispatch import dispatch_due
 from followup.models import Attempt, Call
 from followup.tasks import ring_attempt
-from tests.followup.conftest import PUBLIC, agent_leg, pending, twilio_post
 from tests.fakes.twilio_signing import signed_post
+from tests.followup.conftest import PUBLIC, agent_leg, pending, twilio_post
 
 
 def test_the_salesperson_is_called_from_the_dealers_number_with_a_status_callback(
