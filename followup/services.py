@@ -212,7 +212,12 @@ def cadence_schedule(*, lead: Lead) -> int:
             )
         )
     Attempt.objects.bulk_create(rows, ignore_conflicts=True)
-    lead_next_action_refresh(lead=lead)
+    # The first call may have reached the customer while these rows were being written.
+    lead.refresh_from_db(fields=["status", "opted_out_at"])
+    if lead.status in DONE_STATUSES or lead.opted_out or not lead.is_open:
+        attempts_cancel(lead=lead, reason="opted out" if lead.opted_out else str(lead.status))
+    else:
+        lead_next_action_refresh(lead=lead)
     return len(rows)
 
 
