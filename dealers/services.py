@@ -39,7 +39,9 @@ def salesperson_next(
 def dealer_lock(dealer: Dealer) -> Dealer:
     """Serialise intake for one dealer until the surrounding transaction ends."""
     assert transaction.get_connection().in_atomic_block, "dealer_lock needs a transaction"
-    return Dealer.objects.select_for_update().get(pk=dealer.pk)
+    # NO KEY UPDATE serialises intake just the same, but lets rows that merely reference the
+    # dealer (a follow-up attempt, a call) be inserted meanwhile instead of queueing behind it.
+    return Dealer.objects.select_for_update(no_key=True).get(pk=dealer.pk)
 
 
 def lead_route(

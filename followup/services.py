@@ -150,7 +150,7 @@ def lead_touched(*, lead: Lead, channel: str, at: dt.datetime | None = None) -> 
         first_attempt_at=at, first_channel=channel
     )
     Lead.objects.filter(pk=lead.pk).update(attempt_count=F("attempt_count") + 1)
-    locked = Lead.objects.select_for_update().get(pk=lead.pk)
+    locked = Lead.objects.select_for_update(no_key=True).get(pk=lead.pk)
     if locked.status == Lead.Status.NEW:
         locked.move_to(Lead.Status.CONTACTING, at=at, data={"channel": channel})
     elif locked.status == Lead.Status.LOST and channel == "phone":
@@ -161,7 +161,11 @@ def lead_touched(*, lead: Lead, channel: str, at: dt.datetime | None = None) -> 
 def lead_reached(*, lead_id: int, evidence: dict) -> bool:
     """A two-way contact happened: the lead is reached and its remaining attempts cancelled."""
     with transaction.atomic():
-        lead = Lead.objects.select_for_update().select_related("dealer").get(pk=lead_id)
+        lead = (
+            Lead.objects.select_for_update(no_key=True, of=("self",))
+            .select_related("dealer")
+            .get(pk=lead_id)
+        )
         if lead.status == Lead.Status.LOST:
             lead.move_to(Lead.Status.CONTACTING, note="reached on recovery")
         if lead.status not in (Lead.Status.NEW, Lead.Status.CONTACTING):
@@ -298,7 +302,11 @@ def attempt_run(*, attempt_id: int) -> str:
     lead = attempt.lead
     if attempt.channel == Attempt.Channel.LOST:
         with transaction.atomic():
-            locked = Lead.objects.select_for_update().select_related("dealer").get(pk=lead.pk)
+            locked = (
+                Lead.objects.select_for_update(no_key=True, of=("self",))
+                .select_related("dealer")
+                .get(pk=lead.pk)
+            )
             if locked.status in (Lead.Status.NEW, Lead.Status.CONTACTING):
                 locked.move_to(Lead.Status.LOST, reason=attempt.purpose or "no contact")
             attempt.finish(outcome="lost")
