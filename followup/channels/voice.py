@@ -15,8 +15,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Max
 from django.urls import reverse
-from django.utils import timezone, translation
-from django.utils.translation import gettext as _
+from django.utils import timezone
 from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
 
 from dealers.models import Salesperson
@@ -322,21 +321,51 @@ def voice_status(*, call_id: int, params: dict[str, str]) -> None:
             ring_escalate(call=call)
 
 
+# What the phone says, per dealer language. Spoken to the dealer's staff in the dealer's
+# language, whoever is signed in, and never dependent on compiled message catalogues.
+SPOKEN = {
+    "de": {
+        "lead": "Neue Anfrage über %(source)s: %(name)s.",
+        "unknown": "Name unbekannt",
+        "vehicle": "Interessiert an %(vehicle)s.",
+        "message": "Nachricht: %(message)s",
+        "keys": "Drücken Sie 1, um jetzt verbunden zu werden, 2 für den nächsten Verkäufer, "
+        "3 für das Call-Center.",
+        "no_input": "Keine Taste gedrückt. Die Anfrage wird weitergegeben.",
+        "no_phone": "Diese Anfrage hat keine Telefonnummer.",
+        "passed": "Die Anfrage geht an den nächsten Verkäufer.",
+        "bdc": "Die Anfrage geht an das Call-Center.",
+    },
+    "en": {
+        "lead": "New lead from %(source)s: %(name)s.",
+        "unknown": "name unknown",
+        "vehicle": "Interested in %(vehicle)s.",
+        "message": "Message: %(message)s",
+        "keys": "Press 1 to connect now, 2 to pass to the next salesperson, 3 to hand to the BDC.",
+        "no_input": "No key pressed. Passing the lead on.",
+        "no_phone": "This lead has no phone number to call.",
+        "passed": "Passing the lead to the next salesperson.",
+        "bdc": "Handing the lead to the BDC.",
+    },
+}
+
+
+def spoken(lead: Lead, key: str) -> str:
+    return SPOKEN.get(lead.dealer.language, SPOKEN["en"])[key]
+
+
 def whisper_text(lead: Lead) -> str:
     words = lead.message.split()
     first_words = " ".join(words[:12]) + (" …" if len(words) > 12 else "")
-    with translation.override(lead.dealer.language):
-        parts = [
-            _("New lead from %(source)s: %(name)s.")
-            % {"source": lead.source, "name": lead.customer_name or _("unknown name")}
-        ]
-        if lead.vehicle:
-            parts.append(_("Interested in %(vehicle)s.") % {"vehicle": lead.vehicle})
-        if first_words:
-            parts.append(_("Message: %(message)s") % {"message": first_words})
-        parts.append(
-            _("Press 1 to connect now, 2 to pass to the next salesperson, 3 to hand to the BDC.")
-        )
+    parts = [
+        spoken(lead, "lead")
+        % {"source": lead.source, "name": lead.customer_name or spoken(lead, "unknown")}
+    ]
+    if lead.vehicle:
+        parts.append(spoken(lead, "vehicle") % {"vehicle": lead.vehicle})
+    if first_words:
+        parts.append(spoken(lead, "message") % {"message": first_words})
+    parts.append(spoken(lead, "keys"))
     return " ".join(parts)
 
 
@@ -369,8 +398,7 @@ def voice_answer(*, call_id: int, params: dict[str, str]) -> str:
     )
     gather.say(whisper_text(lead), language=language)
     response.append(gather)
-    with translation.override(lead.dealer.language):
-        response.say(_("No key pressed. Passing the lead on."), language=language)
+    response.say(spoken(lead, "no_input"), language=language)
     response.hangup()
     return str(response)
 
@@ -384,46 +412,40 @@ def voice_gather(*, call_id: int, params: dict[str, str]) -> str:
         return str(response)
     lead, digits = call.lead, params.get("Digits", "")[:1]
     language = _say_language(lead.dealer.language)
-    with translation.override(lead.dealer.language):
-        if digits == "1":
-            if not lead.phone or lead.opted_out:
-                response.say(_("This lead has no phone number to call."), language=language)
-                response.hangup()
-                return str(response)
-            customer = _bridge_leg(call=call)
-            dial = Dial(
-                caller_id=lead.dealer.caller_id,
-                action=public_url("followup:voice-dial", call.pk),
-                method="POST",
-                timeout=CUSTOMER_RING_SECONDS,
-            )
-            dial.number(
-                lead.phone,
-                status_callback=public_url("followup:voice-customer", customer.pk),
-                status_callback_event="initiated ringing answered completed",
-                status_callback_method="POST",
-                machine_detection="Enable",
-            )
-            response.append(dial)
-            return str(response)
-        if digits in ("2", "3"):
-            outcome = "passed" if digits == "2" else "bdc"
-            if Call.objects.filter(pk=call.pk, outcome="").update(outcome=outcome, digits=digits):
-                lead.log(
-                    LeadEvent.Kind.CALL,
-                    data={"call": call.pk, "event": "pressed", "digits": digits, "by": call.who},
-                )
-                if digits == "3" and not lead.bdc:
-                    Lead.objects.filter(pk=lead.pk).update(bdc=True, bdc_reason="handed on")
-                    lead.log(LeadEvent.Kind.BDC, data={"reason": "handed on", "by": call.who})
-            response.say(
-                _("Passing the lead to the next salesperson.")
-                if digits == "2"
-                else _("Handing the lead to the BDC."),
-                language=language,
-            )
+    if digits == "1":
+        if not lead.phone or lead.opted_out:
+            response.say(spoken(lead, "no_phone"), language=language)
             response.hangup()
             return str(response)
+        customer = _bridge_leg(call=call)
+        dial = Dial(
+            caller_id=lead.dealer.caller_id,
+            action=public_url("followup:voice-dial", call.pk),
+            method="POST",
+            timeout=CUSTOMER_RING_SECONDS,
+        )
+        dial.number(
+            lead.phone,
+            status_callback=public_url("followup:voice-customer", customer.pk),
+            status_callback_event="initiated ringing answered completed",
+            status_callback_method="POST",
+            machine_detection="Enable",
+        )
+        response.append(dial)
+        return str(response)
+    if digits in ("2", "3"):
+        outcome = "passed" if digits == "2" else "bdc"
+        if Call.objects.filter(pk=call.pk, outcome="").update(outcome=outcome, digits=digits):
+            lead.log(
+                LeadEvent.Kind.CALL,
+                data={"call": call.pk, "event": "pressed", "digits": digits, "by": call.who},
+            )
+            if digits == "3" and not lead.bdc:
+                Lead.objects.filter(pk=lead.pk).update(bdc=True, bdc_reason="handed on")
+                lead.log(LeadEvent.Kind.BDC, data={"reason": "handed on", "by": call.who})
+        response.say(spoken(lead, "passed" if digits == "2" else "bdc"), language=language)
+        response.hangup()
+        return str(response)
     # Any other key: whisper again.
     response.redirect(public_url("followup:voice-answer", call.pk), method="POST")
     return str(response)

@@ -47,7 +47,7 @@ def test_pressing_1_and_talking_45_seconds_marks_the_lead_reached(post_lead, rep
 
     assert press(logged_in, call, "answer").status_code == 302
     page = logged_in.get("/sandbox/", HTTP_HX_REQUEST="true").content.decode()
-    assert "Volkswagen Golf" in page and "Taste 1" not in page  # whisper shown
+    assert "Interessiert an Volkswagen Golf 2023." in page  # the whisper, as the phone says it
     press(logged_in, call, "press-1")
     customer = Call.objects.get(parent=call)
     assert (customer.to, customer.status) == ("+491711234567", "ringing")

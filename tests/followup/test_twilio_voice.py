@@ -54,7 +54,8 @@ def test_whisper_gathers_one_key_in_the_dealers_language(client, post_lead, rep_
     assert f'<Gather action="{PUBLIC}/twilio/voice/{call.pk}/gather/"' in body
     assert 'numDigits="1"' in body
     assert '<Say language="de-DE">' in body
-    assert "Neuer Lead" in body or "New lead" in body
+    assert "Neue Anfrage über website: Anna Schmidt." in body
+    assert "Drücken Sie 1" in body
     assert "Anna Schmidt" in body and "Volkswagen Golf 2023" in body
     assert "Ist der Golf noch verfügbar?" in body
 
