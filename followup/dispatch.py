@@ -91,3 +91,26 @@ def dispatch_due(*, now: dt.datetime | None = None) -> int:
         ):
             tasks.ring_reconcile.delay(pk)
     return len(rows)
+
+
+def recovery_sweep(*, now: dt.datetime | None = None, window_days: int = 7) -> int:
+    """Lost leads that no attempt noticed (lost after the cadence ended, or after being
+    reached) still get their one BDC recovery call."""
+    from followup.services import recovery_schedule
+    from leads.models import Lead
+
+    now = now or timezone.now()
+    leads = (
+        Lead.objects.filter(
+            status=Lead.Status.LOST,
+            is_test=False,
+            opted_out_at=None,
+            lost_at__gte=now - dt.timedelta(days=window_days),
+        )
+        .exclude(attempts__key="recovery")
+        .select_related("dealer")[:BATCH]
+    )
+    made = 0
+    for lead in leads:
+        made += recovery_schedule(lead=lead) is not None
+    return made

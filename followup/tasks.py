@@ -48,3 +48,8 @@ def run_attempt(attempt_id: int) -> str:
 @shared_task(name="followup.dispatch", time_limit=30, soft_time_limit=25, ignore_result=True)
 def dispatch_due() -> int:
     return dispatch.dispatch_due()
+
+
+@shared_task(name="followup.recovery_sweep", time_limit=120, soft_time_limit=100)
+def recovery_sweep() -> int:
+    return dispatch.recovery_sweep()

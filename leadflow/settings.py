@@ -225,6 +225,8 @@ CELERY_TASK_ROUTES = {"followup.ring.*": {"queue": "ring"}}
 CELERY_BEAT_SCHEDULE: dict = {
     # Due attempts, the 30-second watchdog, retries and reconciliation (followup.dispatch).
     "followup-dispatch": {"task": "followup.dispatch", "schedule": 2.0, "options": {"expires": 10}},
+    # Lost leads nobody's attempt noticed still get their BDC recovery call.
+    "followup-recovery-sweep": {"task": "followup.recovery_sweep", "schedule": 300.0},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False

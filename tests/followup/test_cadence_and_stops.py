@@ -213,3 +213,16 @@ def test_test_leads_are_never_contacted(post_lead, rep_a1):
     lead_received.send(sender=Lead, lead=lead, repeat=False)
     assert not Attempt.objects.filter(lead=lead).exists()
     assert timezone.now()
+
+
+def test_a_lead_lost_after_being_reached_still_gets_its_recovery_call(post_lead, rep_a1):
+    lead = post_lead()
+    lead.move_to(Lead.Status.REACHED, by=rep_a1)
+    Attempt.objects.filter(lead=lead).update(status="cancelled")
+    lead.move_to(Lead.Status.LOST, reason="bought elsewhere", by=rep_a1)
+
+    from followup.dispatch import recovery_sweep
+
+    assert recovery_sweep() == 1
+    assert recovery_sweep() == 0
+    assert pending(lead) == ["recovery"]
