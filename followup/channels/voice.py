@@ -51,16 +51,22 @@ def _target_bdc(attempt: Attempt, tried_bdc: bool) -> dict | None:
     return {"salesperson": None, "is_bdc": True, "to": attempt.lead.dealer.bdc_phone}
 
 
-def ring_next_target(*, attempt: Attempt, force_bdc: bool = False) -> dict | None:
-    """Who to ring next for ``attempt``, given the legs already rung."""
+def ring_next_target(
+    *, attempt: Attempt, force_bdc: bool = False, first: bool = False
+) -> dict | None:
+    """Who to ring next for ``attempt``, given the legs already rung (none when ``first``)."""
     lead = attempt.lead
     dealer = lead.dealer
-    legs = attempt.calls.filter(leg=Call.Leg.AGENT, parent=None)
-    tried = set(legs.exclude(salesperson=None).values_list("salesperson_id", flat=True))
-    tried_bdc = legs.filter(is_bdc=True).exists()
+    tried: set[int] = set()
+    tried_bdc = False
+    if not first:
+        legs = attempt.calls.filter(leg=Call.Leg.AGENT, parent=None)
+        rung = list(legs.values_list("salesperson_id", "is_bdc"))
+        tried = {pk for pk, _bdc in rung if pk is not None}
+        tried_bdc = any(bdc for _pk, bdc in rung)
     if attempt.requested_by_id is not None:
         person = attempt.requested_by
-        if legs.exists() or not person.phone:
+        if tried or tried_bdc or not person.phone:
             return None
         return {"salesperson": person, "is_bdc": False, "to": person.phone}
     now = timezone.now()
@@ -80,8 +86,12 @@ def ring_next_target(*, attempt: Attempt, force_bdc: bool = False) -> dict | Non
     return _target_bdc(attempt, tried_bdc)
 
 
-def _leg_create(*, attempt: Attempt, target: dict) -> Call:
-    seq = (attempt.calls.filter(parent=None).aggregate(top=Max("seq"))["top"] or 0) + 1
+def _leg_create(*, attempt: Attempt, target: dict, first: bool = False) -> Call:
+    seq = (
+        1
+        if first
+        else (attempt.calls.filter(parent=None).aggregate(top=Max("seq"))["top"] or 0) + 1
+    )
     return Call.objects.create(
         dealer_id=attempt.dealer_id,
         lead_id=attempt.lead_id,
@@ -114,17 +124,19 @@ def ring_attempt_run(*, attempt_id: int) -> str:
         # The claim and the first leg commit together: no claimed attempt without a leg.
         if not attempt.claim():
             return "taken"
-        target = ring_next_target(attempt=attempt)
+        target = ring_next_target(attempt=attempt, first=True)
         if target is None:
             attempt.finish(outcome="nobody to ring", status=Attempt.Status.FAILED)
             attempt.lead.log(
                 LeadEvent.Kind.CALL, data={"attempt": attempt.pk, "outcome": "nobody to ring"}
             )
             return "nobody"
-        call = _leg_create(attempt=attempt, target=target)
+        call = _leg_create(attempt=attempt, target=target, first=True)
         lead_touched(lead=attempt.lead, channel="phone")
+    outcome = call_dial(call_id=call.pk)
+    # After the dial: the two-minute promise waits for nothing that is not the call.
     lead_next_action_refresh(lead=attempt.lead)
-    return call_dial(call_id=call.pk)
+    return outcome
 
 
 def call_dial(*, call_id: int) -> str:
