@@ -7,7 +7,8 @@ import logging
 import uuid
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Case, F, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from followup.cadence import allowed_time, dealer_cadence, step_due
@@ -146,10 +147,13 @@ def recovery_schedule(*, lead: Lead) -> Attempt | None:
 def lead_touched(*, lead: Lead, channel: str, at: dt.datetime | None = None) -> None:
     """Milestones of an attempt that actually happened. Runs inside the caller's transaction."""
     at = at or timezone.now()
-    Lead.objects.filter(pk=lead.pk, first_attempt_at=None).update(
-        first_attempt_at=at, first_channel=channel
+    Lead.objects.filter(pk=lead.pk).update(
+        attempt_count=F("attempt_count") + 1,
+        first_attempt_at=Coalesce(F("first_attempt_at"), Value(at)),
+        first_channel=Case(
+            When(first_attempt_at=None, then=Value(channel)), default=F("first_channel")
+        ),
     )
-    Lead.objects.filter(pk=lead.pk).update(attempt_count=F("attempt_count") + 1)
     locked = Lead.objects.select_for_update(no_key=True).get(pk=lead.pk)
     if locked.status == Lead.Status.NEW:
         locked.move_to(Lead.Status.CONTACTING, at=at, data={"channel": channel})
@@ -258,8 +262,9 @@ def attempt_gate(*, attempt: Attempt) -> bool:
     A lead moved by people (lost, reached, ...) since the row was written is noticed here, and
     the attempt and the rest of the cadence are cancelled with the reason.
     """
-    lead = Lead.objects.select_related("dealer").get(pk=attempt.lead_id)
-    attempt.lead = lead
+    # The lead is read fresh here (callers load the attempt with select_related("lead")):
+    # this read is the re-check.
+    lead = attempt.lead
     reason = stop_reason(lead=lead, attempt=attempt)
     if reason:
         Attempt.objects.filter(pk=attempt.pk, status__in=Attempt.PENDING).update(
@@ -294,7 +299,7 @@ def attempt_run(*, attempt_id: int) -> str:
     """Run an email, WhatsApp or "mark lost" attempt exactly once."""
     from followup import messaging
 
-    attempt = Attempt.objects.filter(pk=attempt_id).first()
+    attempt = Attempt.objects.filter(pk=attempt_id).select_related("lead__dealer").first()
     if attempt is None or attempt.status not in Attempt.PENDING:
         return "taken"
     if not attempt_gate(attempt=attempt) or not attempt.claim():

@@ -86,7 +86,9 @@ def ring_next_target(
     return _target_bdc(attempt, tried_bdc)
 
 
-def _leg_create(*, attempt: Attempt, target: dict, first: bool = False) -> Call:
+def _leg_create(
+    *, attempt: Attempt, target: dict, first: bool = False, claimed: bool = False
+) -> Call:
     seq = (
         1
         if first
@@ -103,6 +105,9 @@ def _leg_create(*, attempt: Attempt, target: dict, first: bool = False) -> Call:
         to=target["to"],
         from_number=attempt.lead.dealer.caller_id,
         provider=voice_provider().name,
+        status=Call.Status.DIALING if claimed else Call.Status.PENDING,
+        claimed_at=timezone.now() if claimed else None,
+        tries=1 if claimed else 0,
     )
 
 
@@ -113,7 +118,7 @@ def ring_attempt_run(*, attempt_id: int) -> str:
     """Claim a call attempt and ring the first target. Exactly once per attempt."""
     attempt = (
         Attempt.objects.filter(pk=attempt_id)
-        .select_related("requested_by__user", "requested_by__dealer")
+        .select_related("lead__dealer", "requested_by__user", "requested_by__dealer")
         .first()
     )
     if attempt is None or attempt.status not in Attempt.PENDING:
@@ -131,9 +136,10 @@ def ring_attempt_run(*, attempt_id: int) -> str:
                 LeadEvent.Kind.CALL, data={"attempt": attempt.pk, "outcome": "nobody to ring"}
             )
             return "nobody"
-        call = _leg_create(attempt=attempt, target=target, first=True)
+        # Born claimed ("dialing"): this worker owns the first leg from its first moment.
+        call = _leg_create(attempt=attempt, target=target, first=True, claimed=True)
         lead_touched(lead=attempt.lead, channel="phone")
-    outcome = call_dial(call_id=call.pk)
+    outcome = _dial(call)
     # After the dial: the two-minute promise waits for nothing that is not the call.
     lead_next_action_refresh(lead=attempt.lead)
     return outcome
@@ -147,7 +153,11 @@ def call_dial(*, call_id: int) -> str:
     )
     if not won:
         return "taken"
-    call = Call.objects.select_related("lead__dealer", "salesperson__user").get(pk=call_id)
+    return _dial(Call.objects.select_related("lead__dealer", "salesperson__user").get(pk=call_id))
+
+
+def _dial(call: Call) -> str:
+    """Ask the provider for a leg this worker has claimed ("dialing")."""
     provider = voice_provider()
     request = CallRequest(
         to=call.to,
