@@ -91,3 +91,24 @@ def test_webhook_to_reached_through_broker_worker_and_twilio(
     assert Attempt.objects.filter(lead=lead, status="cancelled", reason="reached").count() == 11
     assert len(fake.calls_created()) == 1
     assert Call.objects.get(parent__sid=sid).duration == 45
+
+
+@pytest.mark.broker
+@pytest.mark.django_db(transaction=True)
+def test_a_ring_task_delivered_twice_to_a_real_worker_makes_one_call(
+    rep_a1, twilio_live, celery_worker, tasks_done
+):
+    from followup.services import first_call_create
+    from followup.tasks import ring_attempt
+
+    lead = Lead.objects.create(
+        dealer=rep_a1.dealer, source="website", phone="+491711234567", assigned_to=rep_a1
+    )
+    attempt = first_call_create(lead=lead, repeat=False)
+
+    ring_attempt.delay(attempt.pk)
+    ring_attempt.delay(attempt.pk)
+
+    assert tasks_done.wait_for("followup.ring.attempt", count=2)
+    assert len(twilio_live.calls_created()) == 1
+    assert Call.objects.filter(lead=lead).count() == 1
