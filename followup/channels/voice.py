@@ -259,13 +259,22 @@ def ring_escalate(*, call: Call) -> Call | None:
             return None
         attempt.lead = Lead.objects.select_related("dealer").get(pk=call.lead_id)
         target = None
-        if not attempt.lead.opted_out and attempt.lead.status != Lead.Status.REACHED:
+        if not attempt.lead.opted_out and attempt.lead.status not in (
+            Lead.Status.REACHED,
+            Lead.Status.LOST,
+        ):
             target = ring_next_target(attempt=attempt, force_bdc=call.outcome == "bdc")
         if target is None:
-            attempt.finish(outcome="nobody answered")
+            if call.status == Call.Status.FAILED:
+                # The last number could not be called at all: say why on the timeline.
+                attempt.finish(outcome="failed", status=Attempt.Status.FAILED, reason=call.error)
+            else:
+                attempt.finish(outcome="nobody answered")
             attempt.lead.log(
-                LeadEvent.Kind.CALL, data={"attempt": attempt.pk, "outcome": "nobody answered"}
+                LeadEvent.Kind.CALL,
+                data={"attempt": attempt.pk, "outcome": attempt.outcome, "reason": attempt.reason},
             )
+            recovery_closed(attempt=attempt)
             return None
         nxt = _leg_create(attempt=attempt, target=target)
         attempt.lead.log(
@@ -580,7 +589,19 @@ def bridge_settle(*, call: Call) -> None:
     if reached:
         lead_reached(lead_id=lead.pk, evidence={"call": call.pk, "duration": call.duration})
     else:
+        recovery_closed(attempt=attempt)
         lead_next_action_refresh(lead=lead)
+
+
+def recovery_closed(*, attempt: Attempt) -> None:
+    """The BDC's recovery call did not reach the customer: the lead is lost again (its one
+    recovery call is spent)."""
+    if attempt.purpose != "recovery":
+        return
+    with transaction.atomic():
+        lead = Lead.objects.select_for_update(no_key=True).get(pk=attempt.lead_id)
+        if lead.status == Lead.Status.CONTACTING:
+            lead.move_to(Lead.Status.LOST, reason="no contact", note="BDC recovery call")
 
 
 def call_now(*, lead: Lead, by: Salesperson) -> Attempt:

@@ -142,6 +142,14 @@ def test_the_bdc_makes_one_recovery_call_for_a_lost_lead(post_lead, rep_a1):
     lead.refresh_from_db()
     assert lead.status == "contacting"
 
+    # Nobody answers at the BDC: the lead is lost again, and no second recovery follows.
+    from followup.channels.voice import voice_status
+
+    voice_status(call_id=call.pk, params={"CallStatus": "no-answer"})
+    lead.refresh_from_db()
+    assert (lead.status, lead.lost_reason) == ("lost", "no contact")
+    assert pending(lead) == []
+
 
 def test_day_8_marks_the_lead_lost_for_no_contact(post_lead, rep_a1):
     lead = post_lead()
