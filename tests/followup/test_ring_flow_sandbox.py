@@ -71,6 +71,9 @@ def test_pressing_1_and_talking_45_seconds_marks_the_lead_reached(post_lead, rep
         "customer answered",
     ]
     assert "customer call ended" in events
+    page = logged_in.get("/sandbox/").content.decode()
+    assert "Call with the customer ended after 45 s: reached" in page
+    assert "Cancelled (reached)" in page
 
 
 def test_a_short_call_does_not_count_as_reached(post_lead, rep_a1, logged_in):
