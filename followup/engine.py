@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+
 from dealers.models import Salesperson
 from followup import messaging
 from followup.models import Attempt
@@ -14,13 +16,13 @@ class FollowupEngine:
         from followup.channels.voice import call_now
 
         if lead.opted_out:
-            raise EngineUnavailable("The customer opted out of contact.")
+            raise EngineUnavailable(_("The customer opted out of contact."))
         if not lead.phone:
-            raise EngineUnavailable("This lead has no phone number.")
+            raise EngineUnavailable(_("This lead has no phone number."))
         if not by.phone:
-            raise EngineUnavailable("Add your phone number to your profile first.")
+            raise EngineUnavailable(_("Add your phone number to your profile first."))
         if not lead.dealer.caller_id:
-            raise EngineUnavailable("The dealer has no caller ID.")
+            raise EngineUnavailable(_("The dealer has no caller ID."))
         call_now(lead=lead, by=by)
 
     def send_message(
