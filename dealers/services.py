@@ -17,7 +17,9 @@ class Routing:
 def dealer_lock(dealer: Dealer) -> None:
     """Serialise intake for one dealer until the surrounding transaction ends."""
     assert transaction.get_connection().in_atomic_block, "dealer_lock needs a transaction"
-    list(Dealer.objects.select_for_update().filter(pk=dealer.pk).values_list("pk"))
+    # NO KEY UPDATE serialises intake just the same, but lets rows that merely reference the
+    # dealer (a follow-up attempt, a call) be inserted meanwhile instead of queueing behind it.
+    list(Dealer.objects.select_for_update(no_key=True).filter(pk=dealer.pk).values_list("pk"))
 
 
 def _staff(dealer: Dealer) -> list[Salesperson]:

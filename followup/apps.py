@@ -10,3 +10,7 @@ class FollowupConfig(AppConfig):
         # Email and WhatsApp: anymail's signals, and with them the outbox tasks and admin.
         import followup.message_receivers  # noqa: F401
         from followup import receivers  # noqa: F401  (connects to leads.signals.lead_received)
+        from followup.engine import FollowupEngine
+        from leads import engine
+
+        engine.register(FollowupEngine())

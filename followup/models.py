@@ -1,3 +1,275 @@
-from followup.messages_models import *  # noqa: F403
+"""The engine's durable state: cadence steps, attempts (the schedule) and voice call legs."""
 
-__all__ = ["InboundMessage", "MessageTemplate", "OutboundMessage"]  # noqa: F405
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from dealers.models import Dealer, Salesperson
+from leads.models import Lead
+
+
+class HoursRule(models.TextChoices):
+    # Calls need a salesperson at work and a customer who may be called.
+    OPEN = "open", _("Opening hours and customer contact window")
+    CONTACT = "contact", _("Customer contact window")
+    ANY = "any", _("Any time")
+
+
+class CadenceStep(models.Model):
+    """One step of a dealer's follow-up cadence. Without rows the default cadence applies."""
+
+    class Channel(models.TextChoices):
+        PHONE = "phone", _("Call")
+        EMAIL = "email", _("Email")
+        WHATSAPP = "whatsapp", _("WhatsApp")
+        LOST = "lost", _("Mark lost (no contact)")
+
+    dealer = models.ForeignKey(Dealer, on_delete=models.CASCADE, related_name="cadence_steps")
+    position = models.PositiveSmallIntegerField(_("position"))
+    day = models.PositiveSmallIntegerField(
+        _("day"), default=0, help_text=_("Days after the lead arrived (0: the same day).")
+    )
+    offset_minutes = models.PositiveIntegerField(
+        _("minutes after arrival"), default=0, help_text=_("Used on day 0.")
+    )
+    at_time = models.TimeField(
+        _("local time"), null=True, blank=True, help_text=_("Used from day 1 (e.g. 09:00).")
+    )
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    template = models.CharField(_("message purpose"), max_length=40, default="followup")
+    hours_rule = models.CharField(
+        _("hours rule"), max_length=10, choices=HoursRule.choices, default=HoursRule.OPEN
+    )
+
+    class Meta:
+        verbose_name = _("cadence step")
+        verbose_name_plural = _("cadence steps")
+        ordering = ["dealer", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["dealer", "position"], name="cadence_step_position")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dealer} #{self.position} {self.channel}"
+
+
+class AttemptQuerySet(models.QuerySet):
+    def pending(self) -> AttemptQuerySet:
+        return self.filter(status__in=Attempt.PENDING)
+
+
+class Attempt(models.Model):
+    """One planned touch of a lead (a ring, an email, a WhatsApp, marking it lost).
+
+    The schedule lives in these rows (``due_at``), never in Celery countdowns. A row moves
+    scheduled → queued (the dispatcher handed it to the broker) → in_progress (a worker claimed
+    it with one conditional UPDATE) → done / failed / cancelled.
+    """
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", _("Scheduled")
+        QUEUED = "queued", _("Queued")
+        IN_PROGRESS = "in_progress", _("In progress")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    class Channel(models.TextChoices):
+        PHONE = "phone", _("Call")
+        EMAIL = "email", _("Email")
+        WHATSAPP = "whatsapp", _("WhatsApp")
+        LOST = "lost", _("Mark lost")
+
+    PENDING = (Status.SCHEDULED, Status.QUEUED)
+
+    dealer = models.ForeignKey(Dealer, on_delete=models.CASCADE, related_name="+")
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="attempts")
+    # Idempotency key within the lead: "first_call", "step:3", "recovery", "click:<uuid>", ...
+    key = models.CharField(max_length=60)
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    purpose = models.CharField(max_length=20, default="followup")
+    label = models.CharField(max_length=100, blank=True)
+    hours_rule = models.CharField(max_length=10, choices=HoursRule.choices, default=HoursRule.OPEN)
+    due_at = models.DateTimeField()
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.SCHEDULED)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=40, blank=True)
+    reason = models.CharField(max_length=200, blank=True)
+    requested_by = models.ForeignKey(
+        Salesperson, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = AttemptQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("attempt")
+        verbose_name_plural = _("attempts")
+        ordering = ["due_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["lead", "key"], name="attempt_once")]
+        indexes = [
+            # The dispatcher's scan: due rows of one status, oldest first.
+            models.Index(fields=["status", "due_at"], name="attempt_due"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.lead_id}/{self.key} {self.status}"
+
+    @property
+    def is_first_call(self) -> bool:
+        return self.key == "first_call" or self.key.startswith("first_call:")
+
+    @property
+    def is_call(self) -> bool:
+        return self.channel == self.Channel.PHONE
+
+    def claim(self) -> bool:
+        """scheduled/queued → in_progress with one conditional UPDATE; False: someone else has it."""
+        now = timezone.now()
+        won = Attempt.objects.filter(pk=self.pk, status__in=self.PENDING).update(
+            status=self.Status.IN_PROGRESS, claimed_at=now
+        )
+        if won:
+            self.status, self.claimed_at = self.Status.IN_PROGRESS, now
+        return bool(won)
+
+    def finish(self, *, outcome: str, status: str = Status.DONE, reason: str = "") -> bool:
+        """in_progress → done/failed, once."""
+        now = timezone.now()
+        won = Attempt.objects.filter(pk=self.pk, status=self.Status.IN_PROGRESS).update(
+            status=status, outcome=outcome, reason=reason[:200], finished_at=now
+        )
+        if won:
+            self.status, self.outcome, self.reason, self.finished_at = status, outcome, reason, now
+        return bool(won)
+
+    def reschedule(self, due_at: dt.datetime, *, reason: str) -> None:
+        Attempt.objects.filter(pk=self.pk).update(
+            status=self.Status.SCHEDULED, due_at=due_at, reason=reason[:200], queued_at=None
+        )
+        self.status, self.due_at, self.reason = self.Status.SCHEDULED, due_at, reason
+
+
+class Call(models.Model):
+    """One voice leg: the salesperson's (or BDC's) phone, or the customer's bridged from it.
+
+    Status only moves forward (``RANK``): duplicate and out-of-order callbacks change nothing.
+    """
+
+    class Leg(models.TextChoices):
+        AGENT = "agent", _("Salesperson")
+        CUSTOMER = "customer", _("Customer")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        DIALING = "dialing", _("Dialing")
+        UNKNOWN = "unknown", _("Outcome unknown")
+        QUEUED = "queued", _("Queued")
+        INITIATED = "initiated", _("Initiated")
+        RINGING = "ringing", _("Ringing")
+        IN_PROGRESS = "in-progress", _("Answered")
+        COMPLETED = "completed", _("Completed")
+        BUSY = "busy", _("Busy")
+        NO_ANSWER = "no-answer", _("No answer")
+        FAILED = "failed", _("Failed")
+        CANCELED = "canceled", _("Canceled")
+
+    TERMINAL = frozenset({"completed", "busy", "no-answer", "failed", "canceled"})
+    RANK = {
+        "pending": 0,
+        "dialing": 1,
+        "unknown": 1,
+        "queued": 2,
+        "initiated": 3,
+        "ringing": 4,
+        "in-progress": 5,
+        "answered": 5,
+        **dict.fromkeys(TERMINAL, 9),
+    }
+
+    dealer = models.ForeignKey(Dealer, on_delete=models.CASCADE, related_name="+")
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="calls")
+    attempt = models.ForeignKey(Attempt, on_delete=models.CASCADE, related_name="calls")
+    parent = models.ForeignKey(
+        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="children"
+    )
+    seq = models.PositiveSmallIntegerField(default=0)
+    leg = models.CharField(max_length=10, choices=Leg.choices, default=Leg.AGENT)
+    salesperson = models.ForeignKey(
+        Salesperson, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    is_bdc = models.BooleanField(default=False)
+    to = models.CharField(max_length=20)
+    from_number = models.CharField(max_length=20)
+    provider = models.CharField(max_length=10)
+    sid = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    retry_at = models.DateTimeField(null=True, blank=True)
+    tries = models.PositiveSmallIntegerField(default=0)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    rang_at = models.DateTimeField(null=True, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    duration = models.PositiveIntegerField(null=True, blank=True)
+    answered_by = models.CharField(max_length=30, blank=True)
+    digits = models.CharField(max_length=10, blank=True)
+    # What the call led to: "connected", "passed", "bdc", "voicemail", "reached", ...
+    outcome = models.CharField(max_length=30, blank=True)
+    error = models.CharField(max_length=300, blank=True)
+    escalated = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("call")
+        verbose_name_plural = _("calls")
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["attempt", "leg", "seq"],
+                condition=Q(parent=None),
+                name="call_leg_once",
+            ),
+            models.UniqueConstraint(
+                fields=["parent"], condition=~Q(parent=None), name="call_one_bridge"
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "retry_at"], name="call_retry")]
+
+    def __str__(self) -> str:
+        return f"{self.leg} → {self.to} ({self.status})"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in self.TERMINAL
+
+    @property
+    def who(self) -> str:
+        if self.leg == self.Leg.CUSTOMER:
+            return self.lead.customer_name or self.to
+        if self.is_bdc:
+            return "BDC"
+        return self.salesperson.display_name if self.salesperson else self.to
+
+    def advance(self, status: str, **fields) -> bool:
+        """Move the status forward (never back) with one conditional UPDATE."""
+        rank = self.RANK.get(status)
+        if rank is None:
+            return False
+        lower = [name for name, r in self.RANK.items() if r < rank]
+        won = Call.objects.filter(pk=self.pk, status__in=lower).update(status=status, **fields)
+        if won:
+            self.status = status
+            for name, value in fields.items():
+                setattr(self, name, value)
+        return bool(won)
+
+
+# Email and WhatsApp: the outbox, templates and inbound messages.
+from followup.messages_models import InboundMessage, MessageTemplate, OutboundMessage  # noqa: E402, F401

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from functools import partial
+
+from django.db import transaction
 from django.dispatch import receiver
 
 from leads.models import Lead
@@ -10,8 +13,15 @@ from leads.signals import lead_received
 
 @receiver(lead_received, dispatch_uid="followup.lead_received")
 def on_lead_received(sender, *, lead: Lead, repeat: bool, **kwargs) -> None:
-    from followup.tasks import start_followup
+    from followup.services import first_call_create, followup_enqueue
 
+    if lead.is_test or lead.opted_out:
+        return
+    # The first-call row commits with the lead: if the enqueue below is lost (broker down),
+    # the dispatcher's watchdog still finds it.
+    attempt = first_call_create(lead=lead, repeat=repeat)
     # Enqueued only once the intake transaction commits: a worker must never look for a lead
     # that is not there yet, nor ring for one that was rolled back.
-    start_followup.delay_on_commit(lead.pk, repeat)
+    transaction.on_commit(
+        partial(followup_enqueue, attempt_id=attempt.pk, lead_id=lead.pk, repeat=repeat)
+    )

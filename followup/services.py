@@ -1,21 +1,333 @@
+"""Follow-up workflows: starting a lead's follow-up, the cadence, stop conditions, milestones."""
+
 from __future__ import annotations
 
+import datetime as dt
+import logging
+import uuid
+
+from django.db import IntegrityError, transaction
+from django.db.models import Case, F, Value, When
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from followup.cadence import allowed_time, dealer_cadence, step_due
+from followup.models import Attempt, HoursRule
 from leads.models import Lead, LeadEvent
 
+log = logging.getLogger(__name__)
 
-def followup_start(*, lead: Lead, repeat: bool) -> LeadEvent | None:
-    """Begin following the lead up. Idempotent: a redelivered task does not start it twice."""
-    latest_trigger = (
-        lead.events.filter(kind__in=[LeadEvent.Kind.RECEIVED, LeadEvent.Kind.REPEAT_INQUIRY])
-        .order_by("-at", "-id")
-        .first()
+# The watchdog: a first ring not started this long after receipt is started by the dispatcher.
+WATCHDOG_SECONDS = 30
+# Lead statuses after which the cadence has nothing left to do.
+DONE_STATUSES = {
+    Lead.Status.REACHED,
+    Lead.Status.APPOINTMENT,
+    Lead.Status.SHOWED,
+    Lead.Status.SOLD,
+}
+
+
+def first_call_create(*, lead: Lead, repeat: bool) -> Attempt:
+    """The first-call row, written in the intake transaction so that no lead can be lost.
+
+    Its ``due_at`` is the watchdog's deadline: the chain claims it at once; if the enqueue was
+    lost, the dispatcher finds it still scheduled 30 s after receipt and starts it.
+    """
+    key = f"first_call:r{uuid.uuid4().hex[:12]}" if repeat else "first_call"
+    now = timezone.now()
+    attempt, _created = Attempt.objects.get_or_create(
+        lead=lead,
+        key=key,
+        defaults={
+            "dealer_id": lead.dealer_id,
+            "channel": Attempt.Channel.PHONE,
+            "purpose": "first",
+            "label": "Repeat inquiry: call now" if repeat else "First call",
+            "hours_rule": HoursRule.CONTACT,
+            "due_at": max(lead.received_at, now) + dt.timedelta(seconds=WATCHDOG_SECONDS),
+        },
     )
-    already = lead.events.filter(kind=LeadEvent.Kind.FOLLOWUP_STARTED)
-    if latest_trigger is not None:
-        already = already.filter(data__trigger=latest_trigger.pk)
-    if already.exists():
+    return attempt
+
+
+def followup_enqueue(*, attempt_id: int, lead_id: int, repeat: bool = False) -> None:
+    """Ring → first messages → schedule the cadence: one Celery chain of id-taking tasks."""
+    from celery import chain
+
+    from followup import tasks
+
+    try:
+        if repeat:
+            tasks.ring_attempt.delay(attempt_id)
+            return
+        chain(
+            tasks.ring_attempt.si(attempt_id),
+            tasks.first_messages.si(lead_id),
+            tasks.schedule_cadence.si(lead_id),
+        ).apply_async()
+    except Exception:
+        if getattr(tasks.ring_attempt.app.conf, "task_always_eager", False):
+            raise
+        # The lead and its first-call row are committed; the watchdog starts it within 30 s.
+        log.exception("enqueue for lead %s lost; the dispatcher's watchdog will start it", lead_id)
+
+
+def stop_reason(*, lead: Lead, attempt: Attempt) -> str:
+    """Why ``attempt`` must not happen any more ("" if it may). Checked before every attempt."""
+    if lead.is_test:
+        return "test lead"
+    if lead.opted_out:
+        return "opted out"
+    if attempt.requested_by_id is not None:
+        return ""
+    if attempt.purpose == "recovery":
+        return "" if lead.status == Lead.Status.LOST else f"lead is {lead.status}"
+    if lead.status == Lead.Status.LOST:
+        return "lost"
+    if lead.status in DONE_STATUSES and not attempt.is_first_call:
+        return str(lead.status)
+    return ""
+
+
+def attempts_cancel(*, lead: Lead, reason: str) -> int:
+    """Cancel the lead's remaining attempts; they stay on its timeline with the reason."""
+    pending = Attempt.objects.pending().filter(lead=lead, requested_by=None)
+    if reason == "lost" or lead.status == Lead.Status.LOST:
+        pending = pending.exclude(purpose="recovery")
+    cancelled = list(pending.values_list("pk", "label"))
+    count = Attempt.objects.filter(
+        pk__in=[pk for pk, _ in cancelled], status__in=Attempt.PENDING
+    ).update(status=Attempt.Status.CANCELLED, reason=reason[:200], finished_at=timezone.now())
+    if count:
+        lead.log(
+            LeadEvent.Kind.ATTEMPT,
+            data={
+                "cancelled": [label for _, label in cancelled],
+                "count": count,
+                "reason": reason,
+            },
+        )
+    if lead.status == Lead.Status.LOST:
+        recovery_schedule(lead=lead)
+    lead_next_action_refresh(lead=lead)
+    return count
+
+
+def recovery_schedule(*, lead: Lead) -> Attempt | None:
+    """A lost lead, whatever the reason, gets one BDC recovery call after ``recovery_days``."""
+    if lead.status != Lead.Status.LOST or lead.is_test or lead.opted_out:
         return None
-    return lead.log(
-        LeadEvent.Kind.FOLLOWUP_STARTED,
-        data={"repeat": repeat, "trigger": latest_trigger.pk if latest_trigger else None},
+    lost_at = lead.lost_at or timezone.now()
+    due = lost_at + dt.timedelta(days=lead.dealer.recovery_days)
+    due = allowed_time(dealer=lead.dealer, rule=HoursRule.CONTACT, when=due) or due
+    try:
+        with transaction.atomic():
+            attempt, created = Attempt.objects.get_or_create(
+                lead=lead,
+                key="recovery",
+                defaults={
+                    "dealer_id": lead.dealer_id,
+                    "channel": Attempt.Channel.PHONE,
+                    "purpose": "recovery",
+                    "label": "BDC recovery call",
+                    "hours_rule": HoursRule.CONTACT,
+                    "due_at": due,
+                },
+            )
+    except IntegrityError:
+        return Attempt.objects.filter(lead=lead, key="recovery").first()
+    if created:
+        lead.log(
+            LeadEvent.Kind.ATTEMPT, data={"scheduled": attempt.label, "due_at": due.isoformat()}
+        )
+    return attempt
+
+
+def lead_touched(*, lead: Lead, channel: str, at: dt.datetime | None = None) -> None:
+    """Milestones of an attempt that actually happened. Runs inside the caller's transaction."""
+    at = at or timezone.now()
+    Lead.objects.filter(pk=lead.pk).update(
+        attempt_count=F("attempt_count") + 1,
+        first_attempt_at=Coalesce(F("first_attempt_at"), Value(at)),
+        first_channel=Case(
+            When(first_attempt_at=None, then=Value(channel)), default=F("first_channel")
+        ),
     )
+    locked = Lead.objects.select_for_update(no_key=True).get(pk=lead.pk)
+    if locked.status == Lead.Status.NEW:
+        locked.move_to(Lead.Status.CONTACTING, at=at, data={"channel": channel})
+    elif locked.status == Lead.Status.LOST and channel == "phone":
+        # DESIGN §3: lost → contacting when the BDC re-calls it.
+        locked.move_to(Lead.Status.CONTACTING, at=at, note="BDC recovery call")
+
+
+def lead_reached(*, lead_id: int, evidence: dict) -> bool:
+    """A two-way contact happened: the lead is reached and its remaining attempts cancelled."""
+    with transaction.atomic():
+        lead = (
+            Lead.objects.select_for_update(no_key=True, of=("self",))
+            .select_related("dealer")
+            .get(pk=lead_id)
+        )
+        if lead.status == Lead.Status.LOST:
+            lead.move_to(Lead.Status.CONTACTING, note="reached on recovery")
+        if lead.status not in (Lead.Status.NEW, Lead.Status.CONTACTING):
+            return False
+        lead.move_to(Lead.Status.REACHED, data=evidence)
+        attempts_cancel(lead=lead, reason="reached")
+    return True
+
+
+def lead_next_action_refresh(*, lead: Lead) -> None:
+    nxt = Attempt.objects.pending().filter(lead=lead).order_by("due_at").first()
+    action, due = (nxt.label or nxt.channel, nxt.due_at) if nxt else ("", None)
+    Lead.objects.filter(pk=lead.pk).update(next_action=action[:40], next_action_due_at=due)
+
+
+def cadence_schedule(*, lead: Lead) -> int:
+    """Write the lead's repeat attempts as rows (idempotent)."""
+    if lead.is_test or lead.opted_out or not lead.is_open or lead.status in DONE_STATUSES:
+        return 0
+    followup_start(lead=lead)
+    if Attempt.objects.filter(lead=lead, key__startswith="step:").exists():
+        return 0
+    rows = []
+    for step in dealer_cadence(lead.dealer):
+        due = allowed_time(
+            dealer=lead.dealer, rule=step.hours_rule, when=step_due(step=step, lead=lead)
+        )
+        if due is None:
+            continue
+        label = {
+            "phone": "Call",
+            "email": "Email",
+            "whatsapp": "WhatsApp",
+            "lost": "Mark lost: no contact",
+        }[step.channel]
+        if step.template == "close":
+            label += ": close the request?"
+        rows.append(
+            Attempt(
+                dealer_id=lead.dealer_id,
+                lead=lead,
+                key=f"step:{step.position}",
+                channel=step.channel,
+                purpose=step.template,
+                label=f"Day {step.day}: {label}" if step.day else label,
+                hours_rule=step.hours_rule,
+                due_at=due,
+            )
+        )
+    Attempt.objects.bulk_create(rows, ignore_conflicts=True)
+    # The first call may have reached the customer while these rows were being written.
+    lead.refresh_from_db(fields=["status", "opted_out_at"])
+    if lead.status in DONE_STATUSES or lead.opted_out or not lead.is_open:
+        attempts_cancel(lead=lead, reason="opted out" if lead.opted_out else str(lead.status))
+    else:
+        lead_next_action_refresh(lead=lead)
+    return len(rows)
+
+
+def followup_start(*, lead: Lead) -> LeadEvent | None:
+    """Log the start of the follow-up once."""
+    if lead.events.filter(kind=LeadEvent.Kind.FOLLOWUP_STARTED).exists():
+        return None
+    return lead.log(LeadEvent.Kind.FOLLOWUP_STARTED, data={})
+
+
+def first_messages_ensure(*, lead: Lead) -> list[Attempt]:
+    """The first email and WhatsApp, as attempts (messaging decides whether each applies)."""
+    out = []
+    for channel in (Attempt.Channel.EMAIL, Attempt.Channel.WHATSAPP):
+        attempt, _ = Attempt.objects.get_or_create(
+            lead=lead,
+            key=f"first_{channel}",
+            defaults={
+                "dealer_id": lead.dealer_id,
+                "channel": channel,
+                "purpose": "first",
+                "label": f"First {channel}",
+                "hours_rule": HoursRule.CONTACT,
+                "due_at": timezone.now(),
+            },
+        )
+        out.append(attempt)
+    return out
+
+
+def attempt_gate(*, attempt: Attempt) -> bool:
+    """Re-check the lead and the hours before an attempt; False: it must not run now.
+
+    A lead moved by people (lost, reached, ...) since the row was written is noticed here, and
+    the attempt and the rest of the cadence are cancelled with the reason.
+    """
+    # The lead is read fresh here (callers load the attempt with select_related("lead")):
+    # this read is the re-check.
+    lead = attempt.lead
+    reason = stop_reason(lead=lead, attempt=attempt)
+    if reason:
+        Attempt.objects.filter(pk=attempt.pk, status__in=Attempt.PENDING).update(
+            status=Attempt.Status.CANCELLED, reason=reason, finished_at=timezone.now()
+        )
+        lead.log(LeadEvent.Kind.ATTEMPT, data={"cancelled": [attempt.label], "reason": reason})
+        if reason not in ("test lead",):
+            attempts_cancel(lead=lead, reason=reason)
+        return False
+    now = timezone.now()
+    allowed = allowed_time(dealer=lead.dealer, rule=attempt.hours_rule, when=now)
+    if allowed is None:
+        Attempt.objects.filter(pk=attempt.pk, status__in=Attempt.PENDING).update(
+            status=Attempt.Status.CANCELLED, reason="no allowed time", finished_at=now
+        )
+        return False
+    if allowed > now:
+        moved = Attempt.objects.filter(pk=attempt.pk, status__in=Attempt.PENDING).update(
+            status=Attempt.Status.SCHEDULED, due_at=allowed, queued_at=None, reason="outside hours"
+        )
+        if moved:
+            lead.log(
+                LeadEvent.Kind.ATTEMPT,
+                data={"moved": attempt.label, "to": allowed.isoformat(), "reason": "outside hours"},
+            )
+            lead_next_action_refresh(lead=lead)
+        return False
+    return True
+
+
+def attempt_run(*, attempt_id: int) -> str:
+    """Run an email, WhatsApp or "mark lost" attempt exactly once."""
+    from followup import messaging
+
+    attempt = Attempt.objects.filter(pk=attempt_id).select_related("lead__dealer").first()
+    if attempt is None or attempt.status not in Attempt.PENDING:
+        return "taken"
+    if not attempt_gate(attempt=attempt) or not attempt.claim():
+        return "skipped"
+    lead = attempt.lead
+    if attempt.channel == Attempt.Channel.LOST:
+        with transaction.atomic():
+            locked = (
+                Lead.objects.select_for_update(no_key=True, of=("self",))
+                .select_related("dealer")
+                .get(pk=lead.pk)
+            )
+            if locked.status in (Lead.Status.NEW, Lead.Status.CONTACTING):
+                locked.move_to(Lead.Status.LOST, reason=attempt.purpose or "no contact")
+            attempt.finish(outcome="lost")
+            attempts_cancel(lead=locked, reason="lost")
+        return "lost"
+    try:
+        sent = messaging.message_send(
+            lead=lead, channel=attempt.channel, purpose=attempt.purpose, attempt_id=attempt.pk
+        )
+    except Exception as exc:  # messaging promises not to raise; a bug there must not loop
+        log.exception("message_send failed for attempt %s", attempt.pk)
+        attempt.finish(outcome="error", status=Attempt.Status.FAILED, reason=str(exc))
+        return "failed"
+    with transaction.atomic():
+        if sent:
+            lead_touched(lead=lead, channel=attempt.channel)
+        attempt.finish(outcome="sent" if sent else "not applicable")
+    lead_next_action_refresh(lead=lead)
+    return "sent" if sent else "not applicable"

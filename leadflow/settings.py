@@ -230,7 +230,12 @@ CELERY_TASK_TIME_LIMIT = 60
 CELERY_TASK_SOFT_TIME_LIMIT = 45
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {"followup.ring.*": {"queue": "ring"}}
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    # Due attempts, the 30-second watchdog, retries and reconciliation (followup.dispatch).
+    "followup-dispatch": {"task": "followup.dispatch", "schedule": 2.0, "options": {"expires": 10}},
+    # Lost leads nobody's attempt noticed still get their BDC recovery call.
+    "followup-recovery-sweep": {"task": "followup.recovery_sweep", "schedule": 300.0},
+}
 CELERY_BEAT_SCHEDULE["followup.messages.send_due"] = {
     # Scheduled reminders, retries after transient errors, messages whose enqueue was lost.
     "task": "followup.messages.send_due",

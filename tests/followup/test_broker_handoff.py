@@ -20,6 +20,6 @@ def test_posted_lead_gets_followup_started_through_the_real_broker(
     )
     assert response.status_code == 201
 
-    assert tasks_done.wait_for("followup.start"), "the worker never ran followup.start"
+    assert tasks_done.wait_for("followup.schedule"), "the worker never ran the chain"
     lead = Lead.objects.get(pk=response.json()["id"])
     assert lead.events.filter(kind=LeadEvent.Kind.FOLLOWUP_STARTED).count() == 1
