@@ -59,7 +59,11 @@ def followup_enqueue(*, attempt_id: int, lead_id: int, repeat: bool = False) -> 
 
     try:
         if repeat:
-            tasks.ring_attempt.delay(attempt_id)
+            # The customer asked again: ring again; the cadence already exists, and
+            # schedule_cadence only logs that the follow-up restarted for this inquiry.
+            chain(
+                tasks.ring_attempt.si(attempt_id), tasks.schedule_cadence.si(lead_id)
+            ).apply_async()
             return
         chain(
             tasks.ring_attempt.si(attempt_id),
@@ -230,10 +234,24 @@ def cadence_schedule(*, lead: Lead) -> int:
 
 
 def followup_start(*, lead: Lead) -> LeadEvent | None:
-    """Log the start of the follow-up once."""
-    if lead.events.filter(kind=LeadEvent.Kind.FOLLOWUP_STARTED).exists():
+    """Log the start of the follow-up once per inquiry (the first, and each repeat inquiry)."""
+    trigger = (
+        lead.events.filter(kind__in=[LeadEvent.Kind.RECEIVED, LeadEvent.Kind.REPEAT_INQUIRY])
+        .order_by("-at", "-id")
+        .first()
+    )
+    started = lead.events.filter(kind=LeadEvent.Kind.FOLLOWUP_STARTED)
+    if trigger is not None:
+        started = started.filter(data__trigger=trigger.pk)
+    if started.exists():
         return None
-    return lead.log(LeadEvent.Kind.FOLLOWUP_STARTED, data={})
+    return lead.log(
+        LeadEvent.Kind.FOLLOWUP_STARTED,
+        data={
+            "repeat": trigger is not None and trigger.kind == LeadEvent.Kind.REPEAT_INQUIRY,
+            "trigger": trigger.pk if trigger else None,
+        },
+    )
 
 
 def first_messages_ensure(*, lead: Lead) -> list[Attempt]:
