@@ -11,4 +11,5 @@ urlpatterns = [
     path("hooks/<slug:dealer_slug>/leads/", hooks.lead_webhook, name="lead-webhook"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("leads.urls")),
 ]

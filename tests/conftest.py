@@ -220,3 +220,19 @@ def sample_lead(**overrides) -> dict:
         else:
             lead[key] = value
     return lead
+
+
+def make_lead(dealer: Dealer, assigned_to: Salesperson | None = None, **fields):
+    """A lead as intake would store it, without the webhook (queue and lead page tests)."""
+    from leads.models import Lead, LeadEvent
+
+    fields.setdefault("first_name", "Anna")
+    fields.setdefault("last_name", "Schmidt")
+    fields.setdefault("phone", "+491711234567")
+    fields.setdefault("email", "anna.schmidt@example.de")
+    fields.setdefault("source", "website")
+    fields.setdefault("vehicle_make", "Volkswagen")
+    fields.setdefault("vehicle_model", "Golf")
+    lead = Lead.objects.create(dealer=dealer, assigned_to=assigned_to, **fields)
+    lead.log(LeadEvent.Kind.RECEIVED, at=lead.received_at, data={"source": lead.source})
+    return lead
