@@ -7,7 +7,6 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from leads.models import Lead, LeadEvent
 from tests.conftest import PASSWORD, make_lead
 
 
