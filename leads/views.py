@@ -10,7 +10,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.db.models import F, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -109,11 +109,36 @@ def _section(key: str, title: str, empty: str, leads: QuerySet[Lead]) -> Section
     return Section(key, title, empty, rows, total)
 
 
+WORKING = (
+    Lead.Status.CONTACTING,
+    Lead.Status.REACHED,
+    Lead.Status.APPOINTMENT,
+    Lead.Status.SHOWED,
+)
+
+
 def queue_sections(*, leads: QuerySet[Lead], now: dt.datetime) -> list[Section]:
     """Whom to contact now: new unreached leads (oldest first), then due or overdue attempts,
-    then the rest by their next date. Three index-friendly queries with a LIMIT each, so the
-    page costs the same with 50 leads or 100,000."""
-    later = leads.exclude(status=Lead.Status.NEW)
+    then upcoming ones, then the rest (nothing scheduled, or closed under a report filter).
+
+    Each part is its own LIMITed query shaped for an index (``lead_queue_new``,
+    ``lead_queue_due``), so the page costs the same with 50 leads or 100,000."""
+    working = leads.filter(status__in=WORKING, next_action_due_at__isnull=False)
+    rest = leads.exclude(status=Lead.Status.NEW).exclude(
+        status__in=WORKING, next_action_due_at__isnull=False
+    )
+    upcoming = _section(
+        "upcoming",
+        _("Upcoming"),
+        _("Nothing planned."),
+        working.filter(next_action_due_at__gt=now).order_by("next_action_due_at", "id"),
+    )
+    if len(upcoming.leads) < QUEUE_PAGE:
+        unscheduled = _section("", "", "", rest.order_by("-received_at", "-id"))
+        upcoming.leads += unscheduled.leads[: QUEUE_PAGE - len(upcoming.leads)]
+        upcoming.total += unscheduled.total
+    else:
+        upcoming.total += rest.count()
     sections = [
         _section(
             "new",
@@ -125,16 +150,9 @@ def queue_sections(*, leads: QuerySet[Lead], now: dt.datetime) -> list[Section]:
             "due",
             _("Due now"),
             _("Nothing due right now."),
-            later.filter(next_action_due_at__lte=now).order_by("next_action_due_at", "id"),
+            working.filter(next_action_due_at__lte=now).order_by("next_action_due_at", "id"),
         ),
-        _section(
-            "upcoming",
-            _("Upcoming"),
-            _("Nothing planned."),
-            later.filter(
-                Q(next_action_due_at__gt=now) | Q(next_action_due_at__isnull=True)
-            ).order_by(F("next_action_due_at").asc(nulls_last=True), "-received_at", "-id"),
-        ),
+        upcoming,
     ]
     for lead in sections[0].leads:
         lead.age_seconds = max(0, int((now - lead.received_at).total_seconds()))
