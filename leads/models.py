@@ -175,6 +175,11 @@ class Lead(models.Model):
             # their next due attempt, for the dealer and for one salesperson.
             models.Index(fields=["dealer", "status", "received_at"], name="lead_queue_new"),
             models.Index(
+                fields=["dealer", "assigned_to", "received_at"],
+                condition=Q(status="new"),
+                name="lead_queue_new_rep",
+            ),
+            models.Index(
                 fields=["dealer", "next_action_due_at"],
                 condition=Q(status__in=["contacting", "reached", "appointment", "showed"]),
                 name="lead_queue_due",

@@ -47,7 +47,8 @@ from leads.services import (
     leads_visible_to,
 )
 
-QUEUE_PAGE = 50
+# Enough to work from on a phone; filters narrow the rest down.
+QUEUE_PAGE = 30
 # Past this a new lead's age turns red: DESIGN §1 promises the first call within two minutes.
 FIRST_CALL_SECONDS = 120
 
@@ -103,7 +104,10 @@ class Section:
 
 
 def _section(key: str, title: str, empty: str, leads: QuerySet[Lead]) -> Section:
-    rows = list(leads.select_related("assigned_to__user")[:QUEUE_PAGE])
+    # The raw payload and the message can be kilobytes each and the list shows neither.
+    rows = list(
+        leads.select_related("assigned_to__user").defer("raw_payload", "message")[:QUEUE_PAGE]
+    )
     # Count only when the page is full: a short page already says how many there are.
     total = leads.count() if len(rows) == QUEUE_PAGE else len(rows)
     return Section(key, title, empty, rows, total)
@@ -194,11 +198,6 @@ def queue(request: HttpRequest) -> HttpResponse:
         "selected_statuses": params.getlist("status"),
         "report_params": [(name, params[name]) for name in REPORT_FILTERS if params.get(name)],
         "query": request.GET.urlencode(),
-        "sellers": Salesperson.objects.filter(dealer_id=staff.dealer_id, role="salesperson")
-        .select_related("user")
-        .order_by("user__first_name")
-        if staff.sees_whole_dealer
-        else (),
     }
     if request.htmx and request.htmx.target == "queue-list":
         return render(request, "leads/_queue_list.html", context)

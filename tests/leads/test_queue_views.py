@@ -262,5 +262,5 @@ def test_queue_query_count_does_not_grow_with_leads(
         response = lena.get("/queue/")
 
     assert response.status_code == 200
-    assert len(response.context["sections"][0].leads) == 50
+    assert len(response.context["sections"][0].leads) == 30
     assert response.context["sections"][0].total == 60
