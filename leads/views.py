@@ -220,7 +220,17 @@ def queue(request: HttpRequest) -> HttpResponse:
         "first_call_seconds": FIRST_CALL_SECONDS,
         "filtered": bool(request.GET),
         "selected_statuses": params.getlist("status"),
-        "report_params": [(name, params[name]) for name in REPORT_FILTERS if params.get(name)],
+        "report_params": [
+            (name, params[name]) for name in REPORT_FILTERS if params.get(name) and name != "rep"
+        ],
+        "more_filters": any(params.get(name) for name in ("status", "source", "rep", "due", "bdc")),
+        "sellers": list(
+            Salesperson.objects.filter(dealer_id=staff.dealer_id, role=Salesperson.Role.SALESPERSON)
+            .select_related("user")
+            .order_by("user__first_name", "pk")
+        )
+        if staff.sees_whole_dealer
+        else [],
         "query": request.GET.urlencode(),
     }
     if request.htmx and request.htmx.target == "queue-list":
