@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_POST
 
 from dealers.models import Salesperson
@@ -49,6 +50,12 @@ from leads.services import (
 
 # Enough to work from on a phone; filters narrow the rest down.
 QUEUE_PAGE = 30
+# The engine raises EngineUnavailable in English; these known messages are in the catalogue so
+# the page can show them in the user's language (others are shown as they come).
+ENGINE_MESSAGES = (
+    gettext_noop("The follow-up engine is not running."),
+    gettext_noop("Messages cannot be sent yet."),
+)
 # Past this a new lead's age turns red: DESIGN §1 promises the first call within two minutes.
 FIRST_CALL_SECONDS = 120
 
@@ -383,7 +390,7 @@ def _templates(lead: Lead) -> tuple[list[tuple[str, str]], str]:
     try:
         return list(engine().message_templates(lead=lead)), ""
     except EngineUnavailable as exc:
-        return [], str(exc)
+        return [], _(str(exc))
 
 
 @login_required
@@ -487,7 +494,7 @@ def act_appointment(request: HttpRequest, lead: Lead, staff: Salesperson) -> Non
         engine().appointment_booked(lead=lead, by=staff)
     except EngineUnavailable as exc:
         messages.warning(
-            request, _("No confirmation was sent to the customer: %(why)s") % {"why": exc}
+            request, _("No confirmation was sent to the customer: %(why)s") % {"why": _(str(exc))}
         )
 
 
@@ -573,7 +580,7 @@ def lead_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     except (IllegalMove, EvidenceMissing) as exc:
         messages.error(request, str(exc))
     except EngineUnavailable as exc:
-        messages.warning(request, _("Not available: %(why)s") % {"why": exc})
+        messages.warning(request, _("Not available: %(why)s") % {"why": _(str(exc))})
     target = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
