@@ -19,6 +19,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from dealers.models import Salesperson
 from dealers.tenancy import get_scoped, staff_of
@@ -204,8 +205,15 @@ def age_label(seconds: int) -> str:
     return f"{seconds // 86400} d"
 
 
-@login_required
 def queue(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_authenticated and request.htmx:
+        # A poll after the session ended: send the whole page to sign-in, not just the list.
+        return HttpResponseClientRedirect(f"{reverse('login')}?next={reverse('queue')}")
+    return _queue(request)
+
+
+@login_required
+def _queue(request: HttpRequest) -> HttpResponse:
     staff = staff_of(request)
     leads = leads_visible_to(staff=staff)
     if not staff.sees_whole_dealer:

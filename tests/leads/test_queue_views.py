@@ -282,3 +282,9 @@ def test_queue_query_count_does_not_grow_with_leads(
     assert response.status_code == 200
     assert len(response.context["sections"][0].leads) == 30
     assert response.context["sections"][0].total == 43
+
+
+def test_a_poll_after_the_session_ended_sends_the_page_to_sign_in(client, db):
+    response = client.get("/queue/", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="queue-list")
+
+    assert response["HX-Redirect"] == "/accounts/login/?next=/queue/"
