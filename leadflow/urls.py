@@ -16,9 +16,8 @@ urlpatterns = [
     path("anymail/", include("anymail.urls")),
     path("reports/", include("leads.report_urls")),
     path("", include("followup.urls")),
-    # Sign-in and sign-out (the names "login"/"logout" the base layout links to).
-    path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("followup.message_urls")),
+    path("", include("leads.urls")),
 ]

@@ -185,6 +185,24 @@ class Lead(models.Model):
             ),
             models.Index(fields=["dealer", "phone"], name="lead_by_phone"),
             models.Index(fields=["dealer", "email"], name="lead_by_email"),
+            # The salesperson queue (issue 5): new leads oldest first, then the working leads by
+            # their next due attempt, for the dealer and for one salesperson.
+            models.Index(fields=["dealer", "status", "received_at"], name="lead_queue_new"),
+            models.Index(
+                fields=["dealer", "assigned_to", "received_at"],
+                condition=Q(status="new"),
+                name="lead_queue_new_rep",
+            ),
+            models.Index(
+                fields=["dealer", "next_action_due_at"],
+                condition=Q(status__in=["contacting", "reached", "appointment", "showed"]),
+                name="lead_queue_due",
+            ),
+            models.Index(
+                fields=["dealer", "assigned_to", "next_action_due_at"],
+                condition=Q(status__in=["contacting", "reached", "appointment", "showed"]),
+                name="lead_queue_due_rep",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -9,11 +9,13 @@ from typing import Any
 import requests
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from dealers.models import Dealer, Salesperson
 from dealers.services import Routing, dealer_lock, lead_route
-from leads.models import IntakeRecord, Lead, LeadEvent
+from leads.models import IllegalMove, IntakeRecord, Lead, LeadEvent
 from leads.parsers import PayloadError
 from leads.parsers.adf import parse_adf
 from leads.parsers.adf_email import parse_adf_email
@@ -413,3 +415,181 @@ def meta_notification_receive(
             record=record, outcome=result.outcome, status_code=200, lead=result.lead
         )
     return result
+
+
+# --- The salesperson's queue and lead page: what people do to a lead by hand. ---------------
+
+OUTCOMES = ("reached", "no_answer", "voicemail", "wrong_number")
+
+
+class EvidenceMissing(Exception):
+    """'Reached' and 'appointment' need a connected call, a reply or a note (issue 5)."""
+
+
+def leads_visible_to(*, staff: Salesperson) -> QuerySet[Lead]:
+    """Fails closed: a salesperson sees their own and unassigned leads, managers and BDC
+    agents the whole dealer's."""
+    leads = Lead.objects.filter(dealer_id=staff.dealer_id)
+    if staff.sees_whole_dealer:
+        return leads
+    return leads.filter(Q(assigned_to=staff) | Q(assigned_to__isnull=True))
+
+
+def lead_contact_evidence(*, lead: Lead) -> dict[str, Any] | None:
+    """The latest two-way contact on the timeline: a call that connected or a reply."""
+    events = lead.events.filter(kind__in=[LeadEvent.Kind.CALL, LeadEvent.Kind.INBOUND])
+    for event in events.order_by("-at", "-id")[:50]:
+        if event.kind == LeadEvent.Kind.INBOUND or _call_connected(event, lead.dealer):
+            return {"kind": event.kind, "event": event.pk, "at": event.at.isoformat()}
+    return None
+
+
+def _call_connected(event: LeadEvent, dealer: Dealer) -> bool:
+    data = event.data or {}
+    if data.get("connected") or data.get("bridged") or data.get("reached"):
+        return True
+    duration = data.get("duration") or data.get("customer_duration") or 0
+    try:
+        return int(duration) >= dealer.reached_min_seconds and bool(data.get("bridged", True))
+    except (TypeError, ValueError):
+        return False
+
+
+def _evidence(*, lead: Lead, note: str) -> dict[str, Any]:
+    if lead.reached_at is not None:
+        return {"kind": "reached", "at": lead.reached_at.isoformat()}
+    found = lead_contact_evidence(lead=lead)
+    if found is not None:
+        return found
+    if note.strip():
+        return {"kind": "note", "note": note.strip()}
+    raise EvidenceMissing(
+        _(
+            "There is no connected call or reply on the timeline yet. "
+            "Add a note saying how you reached the customer."
+        )
+    )
+
+
+def _locked(lead: Lead) -> Lead:
+    # Two taps at once (or a tap racing the engine) must not both move the lead: the second
+    # waits for the row and sees the first one's result.
+    return Lead.objects.select_for_update().select_related("dealer").get(pk=lead.pk)
+
+
+def _count_attempt(lead: Lead, at: dt.datetime) -> None:
+    fields = ["attempt_count", "updated_at"]
+    lead.attempt_count += 1
+    if lead.first_attempt_at is None:
+        lead.first_attempt_at = at
+        fields.append("first_attempt_at")
+    if not lead.first_channel:
+        lead.first_channel = Lead.Channel.PHONE
+        fields.append("first_channel")
+    lead.save(update_fields=fields)
+
+
+def lead_log_outcome(*, lead: Lead, by: Salesperson, outcome: str, note: str = "") -> Lead:
+    """A call the salesperson made by hand, and how it went."""
+    if outcome not in OUTCOMES:
+        raise ValueError(f"unknown outcome {outcome!r}")
+    with transaction.atomic():
+        lead = _locked(lead)
+        now = timezone.now()
+        evidence = _evidence(lead=lead, note=note) if outcome == "reached" else None
+        _count_attempt(lead, now)
+        lead.log(LeadEvent.Kind.OUTCOME, by=by, note=note, at=now, data={"outcome": outcome})
+        if outcome == "reached":
+            if lead.status in (Lead.Status.NEW, Lead.Status.CONTACTING, Lead.Status.LOST):
+                if lead.status == Lead.Status.LOST:
+                    lead.move_to(Lead.Status.CONTACTING, by=by, at=now)
+                lead.move_to(
+                    Lead.Status.REACHED, by=by, note=note, at=now, data={"evidence": evidence}
+                )
+        elif lead.status == Lead.Status.NEW:
+            lead.move_to(Lead.Status.CONTACTING, by=by, at=now)
+    return lead
+
+
+def lead_move(
+    *, lead: Lead, by: Salesperson, status: str, note: str = "", reason: str = ""
+) -> Lead:
+    """Showed, sold, lost (with the dealer's reason) or a no-show back to reached."""
+    with transaction.atomic():
+        lead = _locked(lead)
+        if status == Lead.Status.LOST and reason not in lead.dealer.lost_reasons:
+            raise IllegalMove(_("Choose one of the dealer's reasons."))
+        lead.move_to(status, by=by, note=note, reason=reason)
+    return lead
+
+
+def lead_no_show(*, lead: Lead, by: Salesperson, note: str = "") -> Lead:
+    with transaction.atomic():
+        lead = _locked(lead)
+        if lead.status != Lead.Status.APPOINTMENT:
+            raise IllegalMove(_("Only a lead with an appointment can miss it."))
+        lead.log(LeadEvent.Kind.OUTCOME, by=by, note=note, data={"outcome": "no_show"})
+        lead.move_to(Lead.Status.REACHED, by=by, note=note, data={"no_show": True})
+    return lead
+
+
+def lead_book_appointment(*, lead: Lead, by: Salesperson, at: dt.datetime, note: str = "") -> Lead:
+    """Set (or move) the appointment. The caller asks the engine to confirm it after commit."""
+    with transaction.atomic():
+        lead = _locked(lead)
+        now = timezone.now()
+        if lead.status == Lead.Status.APPOINTMENT:
+            previous = lead.appointment_at
+            lead.appointment_at = at
+            lead.save(update_fields=["appointment_at", "updated_at"])
+            lead.log(
+                LeadEvent.Kind.APPOINTMENT,
+                by=by,
+                note=note,
+                at=now,
+                data={
+                    "at": at.isoformat(),
+                    "moved_from": previous.isoformat() if previous else None,
+                },
+            )
+            return lead
+        if not lead.can_move_to(Lead.Status.APPOINTMENT):
+            lead.move_to(Lead.Status.APPOINTMENT)  # raises IllegalMove with the message
+        evidence = _evidence(lead=lead, note=note)
+        lead.appointment_at = at
+        lead.next_action = ""
+        lead.next_action_due_at = None
+        lead.save(update_fields=["appointment_at", "next_action", "next_action_due_at"])
+        lead.move_to(Lead.Status.APPOINTMENT, by=by, note=note, at=now, data={"evidence": evidence})
+        lead.log(LeadEvent.Kind.APPOINTMENT, by=by, at=now, data={"at": at.isoformat()})
+    return lead
+
+
+def lead_add_note(*, lead: Lead, by: Salesperson, note: str) -> LeadEvent:
+    return lead.log(LeadEvent.Kind.NOTE, by=by, note=note.strip())
+
+
+def lead_opt_out(*, lead: Lead, by: Salesperson) -> LeadEvent | None:
+    with transaction.atomic():
+        return _locked(lead).opt_out(by=by, via="salesperson")
+
+
+def lead_reassign(*, lead: Lead, by: Salesperson, to: Salesperson | None) -> Lead:
+    """A manager or BDC agent hands the lead to a salesperson, or to the BDC (``to=None``)."""
+    if to is not None and to.dealer_id != lead.dealer_id:
+        raise ValueError("salesperson of another dealer")
+    with transaction.atomic():
+        lead = _locked(lead)
+        lead.assigned_to = to
+        lead.bdc = to is None
+        lead.bdc_reason = "" if to else "manual"
+        lead.save(update_fields=["assigned_to", "bdc", "bdc_reason", "updated_at"])
+        if to is not None:
+            lead.log(
+                LeadEvent.Kind.ASSIGNED,
+                by=by,
+                data={"to": to.pk, "name": to.display_name, "manual": True},
+            )
+        else:
+            lead.log(LeadEvent.Kind.BDC, by=by, data={"reason": "manual"})
+    return lead

@@ -279,3 +279,19 @@ def messages_sandbox() -> Iterator[None]:
 
     with override_settings(LEADFLOW_PROVIDERS="sandbox", LEADFLOW_PUBLIC_URL=MESSAGES_PUBLIC_URL):
         yield
+
+
+def make_lead(dealer: Dealer, assigned_to: Salesperson | None = None, **fields):
+    """A lead as intake would store it, without the webhook (queue and lead page tests)."""
+    from leads.models import Lead, LeadEvent
+
+    fields.setdefault("first_name", "Anna")
+    fields.setdefault("last_name", "Schmidt")
+    fields.setdefault("phone", "+491711234567")
+    fields.setdefault("email", "anna.schmidt@example.de")
+    fields.setdefault("source", "website")
+    fields.setdefault("vehicle_make", "Volkswagen")
+    fields.setdefault("vehicle_model", "Golf")
+    lead = Lead.objects.create(dealer=dealer, assigned_to=assigned_to, **fields)
+    lead.log(LeadEvent.Kind.RECEIVED, at=lead.received_at, data={"source": lead.source})
+    return lead

@@ -1,0 +1,226 @@
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from django import forms
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from dealers.models import Dealer, Salesperson
+from leads.models import Lead
+
+MILESTONE_FIELDS = {
+    "reached": "reached_at",
+    "appointment": "appointment_set_at",
+    "showed": "showed_at",
+    "sold": "sold_at",
+    "lost": "lost_at",
+}
+MILESTONE_CHOICES = [
+    ("", "—"),
+    ("reached", _("Reached")),
+    ("appointment", _("Appointment")),
+    ("showed", _("Showed")),
+    ("sold", _("Sold")),
+    ("lost", _("Lost")),
+]
+# The funnel report links here with these; any of them widens the queue to closed leads.
+REPORT_FILTERS = ("week", "milestone", "not_milestone", "rep", "lost_reason", "channel")
+WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
+
+
+class QueueFilterForm(forms.Form):
+    """The queue's filters, also the contract the manager's funnel report links with."""
+
+    status = forms.MultipleChoiceField(
+        label=_("Status"), choices=Lead.Status.choices, required=False
+    )
+    source = forms.CharField(label=_("Source"), required=False, max_length=40)
+    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+    due = forms.ChoiceField(
+        label=_("Due"), choices=[("", "—"), ("today", _("Due today"))], required=False
+    )
+    bdc = forms.BooleanField(label=_("BDC leads"), required=False)
+    rep = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    week = forms.CharField(required=False, max_length=20, widget=forms.HiddenInput)
+    milestone = forms.ChoiceField(choices=MILESTONE_CHOICES, required=False)
+    not_milestone = forms.ChoiceField(choices=MILESTONE_CHOICES, required=False)
+    lost_reason = forms.CharField(required=False, max_length=100, widget=forms.HiddenInput)
+    channel = forms.ChoiceField(
+        choices=[("", "—"), *Lead.Channel.choices], required=False, widget=forms.HiddenInput
+    )
+
+    def clean_week(self) -> tuple[dt.date, dt.date] | None:
+        value = self.cleaned_data["week"]
+        if not value:
+            return None
+        match = WEEK.match(value)
+        try:
+            if match is None:
+                raise ValueError
+            monday = dt.date.fromisocalendar(int(match[1]), int(match[2]), 1)
+        except ValueError:
+            raise forms.ValidationError(_("A week looks like 2026-W47.")) from None
+        return monday, monday + dt.timedelta(days=7)
+
+    @property
+    def report_filtered(self) -> bool:
+        return any(self.cleaned_data.get(name) for name in REPORT_FILTERS)
+
+    def filter(self, leads: QuerySet[Lead], *, dealer: Dealer) -> QuerySet[Lead]:
+        data = self.cleaned_data
+        if data["status"]:
+            leads = leads.filter(status__in=data["status"])
+        elif not self.report_filtered:
+            leads = leads.filter(status__in=Lead.OPEN_STATUSES)
+        if data["source"]:
+            leads = leads.filter(source=data["source"])
+        if data["rep"]:
+            leads = leads.filter(assigned_to_id=data["rep"])
+        if data["bdc"]:
+            leads = leads.filter(bdc=True)
+        if data["channel"]:
+            leads = leads.filter(first_channel=data["channel"])
+        if data["lost_reason"]:
+            leads = leads.filter(lost_reason=data["lost_reason"])
+        if data["milestone"]:
+            leads = leads.filter(**{f"{MILESTONE_FIELDS[data['milestone']]}__isnull": False})
+        if data["not_milestone"]:
+            leads = leads.filter(**{f"{MILESTONE_FIELDS[data['not_milestone']]}__isnull": True})
+        if data["week"]:
+            monday, next_monday = data["week"]
+            leads = leads.filter(
+                received_at__gte=_local_midnight(monday, dealer),
+                received_at__lt=_local_midnight(next_monday, dealer),
+            )
+        if data["due"] == "today":
+            today = timezone.localtime(timezone.now(), dealer.tz).date()
+            # A new lead is due the moment it arrives.
+            leads = leads.filter(
+                Q(next_action_due_at__lt=_local_midnight(today + dt.timedelta(days=1), dealer))
+                | Q(status=Lead.Status.NEW)
+            )
+        if data["q"]:
+            leads = leads.filter(_search(data["q"]))
+        return leads
+
+
+def _local_midnight(day: dt.date, dealer: Dealer) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time.min, tzinfo=dealer.tz)
+
+
+def _search(text: str) -> Q:
+    text = text.strip()
+    match = Q(email__icontains=text)
+    digits = re.sub(r"\D", "", text)
+    if len(digits) >= 4:
+        # Phones are stored as E.164: "0171 123" should find +49171123…
+        match |= Q(phone__contains=digits.lstrip("0"))
+    for word in text.split():
+        match |= Q(first_name__icontains=word) | Q(last_name__icontains=word)
+    if " " in text:
+        first, _space, last = text.partition(" ")
+        match |= Q(first_name__icontains=first, last_name__icontains=last.strip())
+    return match
+
+
+class OutcomeForm(forms.Form):
+    outcome = forms.ChoiceField(
+        choices=[
+            ("reached", _("Reached")),
+            ("no_answer", _("No answer")),
+            ("voicemail", _("Voicemail")),
+            ("wrong_number", _("Wrong number")),
+        ]
+    )
+    note = forms.CharField(
+        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class NoteForm(forms.Form):
+    note = forms.CharField(
+        label=_("Note"), max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class AppointmentForm(forms.Form):
+    at = forms.DateTimeField(
+        label=_("Date and time"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    note = forms.CharField(
+        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def clean_at(self) -> dt.datetime:
+        at = self.cleaned_data["at"]
+        if at < timezone.now() - dt.timedelta(hours=1):
+            raise forms.ValidationError(_("The appointment cannot be in the past."))
+        return at
+
+
+class MoveForm(forms.Form):
+    to = forms.ChoiceField(
+        choices=[("showed", _("Showed")), ("no_show", _("No-show")), ("sold", _("Sold"))]
+    )
+    note = forms.CharField(label=_("Note"), required=False)
+
+
+class LostForm(forms.Form):
+    reason = forms.ChoiceField(label=_("Reason"))
+    note = forms.CharField(label=_("Note"), required=False)
+
+    def __init__(self, *args, dealer: Dealer, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].choices = [(r, _lost_reason_label(r)) for r in dealer.lost_reasons]
+
+
+def _lost_reason_label(reason: str) -> str:
+    return LOST_REASON_LABELS.get(reason, reason)
+
+
+LOST_REASON_LABELS = {
+    "no contact": _("no contact"),
+    "bought elsewhere": _("bought elsewhere"),
+    "not interested": _("not interested"),
+    "no budget": _("no budget"),
+    "wrong data": _("wrong data"),
+    "vehicle sold": _("vehicle sold"),
+}
+
+
+class MessageForm(forms.Form):
+    template = forms.ChoiceField(label=_("Template"))
+    channel = forms.ChoiceField(
+        label=_("Channel"),
+        choices=[(Lead.Channel.WHATSAPP, _("WhatsApp")), (Lead.Channel.EMAIL, _("Email"))],
+    )
+    text = forms.CharField(
+        label=_("Text (optional)"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args, templates: list[tuple[str, str]], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["template"].choices = templates
+
+
+class ReassignForm(forms.Form):
+    to = forms.ChoiceField(label=_("Assign to"))
+
+    def __init__(self, *args, dealer: Dealer, **kwargs):
+        super().__init__(*args, **kwargs)
+        sellers = Salesperson.objects.filter(
+            dealer=dealer, role=Salesperson.Role.SALESPERSON, user__is_active=True
+        ).select_related("user")
+        self.fields["to"].choices = [
+            ("bdc", _("BDC")),
+            *((str(s.pk), s.display_name) for s in sellers),
+        ]
+        self.sellers = {str(s.pk): s for s in sellers}
+
+    def salesperson(self) -> Salesperson | None:
+        return self.sellers.get(self.cleaned_data["to"])

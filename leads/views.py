@@ -1,0 +1,597 @@
+"""The salesperson's queue and lead page (issue 5): server-rendered, htmx for live updates."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.db.models import Q, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import formats, timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRedirect
+
+from dealers.models import Salesperson
+from dealers.tenancy import get_scoped, staff_of
+from leads.engine import EngineUnavailable, Upcoming, engine
+from leads.forms import (
+    LOST_REASON_LABELS,
+    REPORT_FILTERS,
+    AppointmentForm,
+    LostForm,
+    MessageForm,
+    MoveForm,
+    NoteForm,
+    OutcomeForm,
+    QueueFilterForm,
+    ReassignForm,
+)
+from leads.models import IllegalMove, Lead, LeadEvent
+from leads.services import (
+    EvidenceMissing,
+    lead_add_note,
+    lead_book_appointment,
+    lead_log_outcome,
+    lead_move,
+    lead_no_show,
+    lead_opt_out,
+    lead_reassign,
+    leads_visible_to,
+)
+
+# Enough to work from on a phone; filters narrow the rest down.
+QUEUE_PAGE = 30
+# The engine raises EngineUnavailable in English; these known messages are in the catalogue so
+# the page can show them in the user's language (others are shown as they come).
+ENGINE_MESSAGES = (
+    gettext_noop("The follow-up engine is not running."),
+    gettext_noop("Messages cannot be sent yet."),
+)
+# Past this a new lead's age turns red: DESIGN §1 promises the first call within two minutes.
+FIRST_CALL_SECONDS = 120
+
+
+# --- Sign-in ----------------------------------------------------------------------------------
+
+
+class LoginView(auth_views.LoginView):
+    redirect_authenticated_user = True
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        # The dealer's language until the user picks one with the switch (kept in the cookie).
+        staff = getattr(form.get_user(), "salesperson", None)
+        if staff is not None and settings.LANGUAGE_COOKIE_NAME not in self.request.COOKIES:
+            response.set_cookie(
+                settings.LANGUAGE_COOKIE_NAME,
+                staff.dealer.language,
+                max_age=settings.LANGUAGE_COOKIE_AGE,
+                samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+                secure=settings.LANGUAGE_COOKIE_SECURE,
+                httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+            )
+        return response
+
+
+def login_locked_out(request: HttpRequest, response=None, credentials=None) -> HttpResponse:
+    """django-axes' lockout answer (AXES_LOCKOUT_CALLABLE): the sign-in page, saying why."""
+    minutes = int(settings.AXES_COOLOFF_TIME * 60)
+    return render(
+        request,
+        "registration/login.html",
+        {"locked_out": True, "cooloff_minutes": minutes, "form": None},
+        status=429,
+    )
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    return redirect("queue")
+
+
+# --- Queue ------------------------------------------------------------------------------------
+
+
+# What a queue row shows. Loading only these keeps a 90-row page cheap: a Lead has a dozen
+# timestamps and kilobytes of payload the list never shows. (The query-count test catches a
+# template reaching for a column not listed here.)
+QUEUE_COLUMNS = (
+    "dealer_id",
+    "status",
+    "first_name",
+    "last_name",
+    "phone",
+    "email",
+    "source",
+    "vehicle_make",
+    "vehicle_model",
+    "vehicle_year",
+    "received_at",
+    "next_action",
+    "next_action_due_at",
+    "appointment_at",
+    "opted_out_at",
+    "bdc",
+    "assigned_to__dealer_id",
+    "assigned_to__user__first_name",
+    "assigned_to__user__last_name",
+    "assigned_to__user__username",
+)
+
+
+@dataclass
+class Section:
+    key: str
+    title: str
+    empty: str
+    leads: list[Lead]
+    total: int
+
+
+def _section(key: str, title: str, empty: str, leads: QuerySet[Lead]) -> Section:
+    rows = list(leads.select_related("assigned_to__user").only(*QUEUE_COLUMNS)[:QUEUE_PAGE])
+    # Count only when the page is full: a short page already says how many there are.
+    total = leads.count() if len(rows) == QUEUE_PAGE else len(rows)
+    return Section(key, title, empty, rows, total)
+
+
+WORKING = (
+    Lead.Status.CONTACTING,
+    Lead.Status.REACHED,
+    Lead.Status.APPOINTMENT,
+    Lead.Status.SHOWED,
+)
+
+
+def queue_sections(*, leads: QuerySet[Lead], now: dt.datetime) -> list[Section]:
+    """Whom to contact now: new unreached leads (oldest first), then due or overdue attempts,
+    then upcoming ones, then the rest (nothing scheduled, or closed under a report filter).
+
+    Each part is its own LIMITed query shaped for an index (``lead_queue_new``,
+    ``lead_queue_due``), so the page costs the same with 50 leads or 100,000."""
+    working = leads.filter(status__in=WORKING, next_action_due_at__isnull=False)
+    rest = leads.exclude(status=Lead.Status.NEW).exclude(
+        status__in=WORKING, next_action_due_at__isnull=False
+    )
+    upcoming = _section(
+        "upcoming",
+        _("Upcoming"),
+        _("Nothing planned."),
+        working.filter(next_action_due_at__gt=now).order_by("next_action_due_at", "id"),
+    )
+    if len(upcoming.leads) < QUEUE_PAGE:
+        unscheduled = _section("", "", "", rest.order_by("-received_at", "-id"))
+        upcoming.leads += unscheduled.leads[: QUEUE_PAGE - len(upcoming.leads)]
+        upcoming.total += unscheduled.total
+    else:
+        upcoming.total += rest.count()
+    sections = [
+        _section(
+            "new",
+            _("New — not contacted yet"),
+            _("No new leads. Well done."),
+            leads.filter(status=Lead.Status.NEW).order_by("received_at", "id"),
+        ),
+        _section(
+            "due",
+            _("Due now"),
+            _("Nothing due right now."),
+            working.filter(next_action_due_at__lte=now).order_by("next_action_due_at", "id"),
+        ),
+        upcoming,
+    ]
+    for lead in sections[0].leads:
+        lead.age_seconds = max(0, int((now - lead.received_at).total_seconds()))
+        lead.age_label = age_label(lead.age_seconds)
+    return sections
+
+
+def age_label(seconds: int) -> str:
+    """The same format static/js/queue.js counts on with: m:ss, then h:mm h, then days."""
+    if seconds < 3600:
+        return f"{seconds // 60}:{seconds % 60:02d}"
+    if seconds < 86400:
+        return f"{seconds // 3600}:{seconds % 3600 // 60:02d} h"
+    return f"{seconds // 86400} d"
+
+
+def queue(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_authenticated and request.htmx:
+        # A poll after the session ended: send the whole page to sign-in, not just the list.
+        return HttpResponseClientRedirect(f"{reverse('login')}?next={reverse('queue')}")
+    return _queue(request)
+
+
+@login_required
+def _queue(request: HttpRequest) -> HttpResponse:
+    staff = staff_of(request)
+    leads = leads_visible_to(staff=staff)
+    if not staff.sees_whole_dealer:
+        # The BDC's evening leads are theirs to call, not every salesperson's.
+        leads = leads.filter(Q(assigned_to=staff) | Q(assigned_to__isnull=True, bdc=False))
+    # Empty choices ("All open") are no filter, not an invalid one.
+    params = request.GET.copy()
+    for name in list(params):
+        params.setlist(name, [v for v in params.getlist(name) if v])
+    form = QueueFilterForm(params)
+    leads = form.filter(leads, dealer=staff.dealer) if form.is_valid() else leads.open()
+    now = timezone.now()
+    context = {
+        "nav": "queue",
+        "staff": staff,
+        "form": form,
+        "sections": queue_sections(leads=leads, now=now),
+        "now": now,
+        "first_call_seconds": FIRST_CALL_SECONDS,
+        "filtered": bool(request.GET),
+        "selected_statuses": params.getlist("status"),
+        "report_params": [
+            (name, params[name]) for name in REPORT_FILTERS if params.get(name) and name != "rep"
+        ],
+        "more_filters": any(params.get(name) for name in ("status", "source", "rep", "due", "bdc")),
+        "sellers": list(
+            Salesperson.objects.filter(dealer_id=staff.dealer_id, role=Salesperson.Role.SALESPERSON)
+            .select_related("user")
+            .order_by("user__first_name", "pk")
+        )
+        if staff.sees_whole_dealer
+        else [],
+        "query": request.GET.urlencode(),
+    }
+    if request.htmx and request.htmx.target == "queue-list":
+        return render(request, "leads/_queue_list.html", context)
+    return render(request, "leads/queue.html", context)
+
+
+# --- Lead page --------------------------------------------------------------------------------
+
+
+def get_lead(request: HttpRequest, pk: int) -> tuple[Lead, Salesperson]:
+    """The lead if this user may see it, else 404 (another dealer's, another rep's)."""
+    staff = staff_of(request)
+    lead = get_scoped(
+        request,
+        leads_visible_to(staff=staff).select_related("dealer", "assigned_to__user"),
+        pk=pk,
+    )
+    return lead, staff
+
+
+def _local(value: str | None) -> str:
+    if not value:
+        return ""
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        return str(value)
+    return formats.date_format(timezone.localtime(moment), "SHORT_DATETIME_FORMAT")
+
+
+def _duration(seconds) -> str:
+    try:
+        seconds = int(seconds)
+    except (TypeError, ValueError):
+        return ""
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+STATUS_LABELS = dict(Lead.Status.choices)
+CHANNEL_LABELS = dict(Lead.Channel.choices)
+
+
+def describe(event: LeadEvent) -> str:
+    """One readable line per timeline event, from its ``data``."""
+    data = event.data or {}
+    kind = event.kind
+    K = LeadEvent.Kind
+    if kind == K.RECEIVED:
+        return _("Lead received from %(source)s.") % {"source": data.get("source", "?")}
+    if kind == K.REPEAT_INQUIRY:
+        return _("The customer asked again via %(source)s.") % {"source": data.get("source", "?")}
+    if kind == K.ASSIGNED:
+        return _("Assigned to %(name)s.") % {"name": data.get("name", "?")}
+    if kind == K.BDC:
+        return _("Handed to the BDC (%(reason)s).") % {"reason": data.get("reason") or "—"}
+    if kind == K.FOLLOWUP_STARTED:
+        return _("Automatic follow-up started.")
+    if kind == K.STATUS:
+        text = _("Status: %(from)s → %(to)s.") % {
+            "from": STATUS_LABELS.get(data.get("from"), data.get("from")),
+            "to": STATUS_LABELS.get(data.get("to"), data.get("to")),
+        }
+        if data.get("reason"):
+            reason = LOST_REASON_LABELS.get(data["reason"], data["reason"])
+            text += " " + _("Reason: %(reason)s.") % {"reason": reason}
+        evidence = data.get("evidence")
+        if evidence:
+            text += " " + {
+                "call": _("Evidence: a connected call."),
+                "inbound": _("Evidence: a reply from the customer."),
+                "note": _("Evidence: the salesperson's note."),
+                "reached": _("Evidence: reached before."),
+            }.get(evidence.get("kind"), "")
+        return text
+    if kind == K.CALL:
+        parts = [_("Call")]
+        if data.get("to") or data.get("direction"):
+            parts.append(str(data.get("direction") or ""))
+        outcome = data.get("outcome") or data.get("status")
+        if outcome:
+            parts.append(_("outcome: %(outcome)s") % {"outcome": outcome})
+        if data.get("duration") is not None:
+            parts.append(_("duration %(duration)s") % {"duration": _duration(data["duration"])})
+        if data.get("connected") or data.get("bridged"):
+            parts.append(_("connected"))
+        return " · ".join(p for p in parts if p)
+    if kind == K.MESSAGE:
+        channel = CHANNEL_LABELS.get(data.get("channel"), data.get("channel") or "")
+        text = _("%(channel)s message sent") % {"channel": channel}
+        if data.get("template") or data.get("purpose"):
+            text += f" ({data.get('template') or data.get('purpose')})"
+        status = data.get("delivery") or data.get("status")
+        if status:
+            text += " · " + _("delivery: %(status)s") % {"status": status}
+        return text + "."
+    if kind == K.INBOUND:
+        channel = CHANNEL_LABELS.get(data.get("channel"), data.get("channel") or "")
+        text = _("Reply from the customer")
+        if channel:
+            text += f" ({channel})"
+        if data.get("text") or data.get("body"):
+            text += f": “{data.get('text') or data.get('body')}”"
+        return text
+    if kind == K.ATTEMPT:
+        channel = CHANNEL_LABELS.get(data.get("channel"), data.get("channel") or "")
+        return _("Attempt %(step)s by %(channel)s: %(status)s.") % {
+            "step": data.get("step", ""),
+            "channel": channel,
+            "status": data.get("status") or data.get("outcome") or "",
+        }
+    if kind == K.NOTE:
+        return _("Note")
+    if kind == K.OUTCOME:
+        return _("Call logged: %(outcome)s.") % {
+            "outcome": OUTCOME_LABELS.get(data.get("outcome"), data.get("outcome"))
+        }
+    if kind == K.OPTED_OUT:
+        return _("The customer opted out (%(via)s). No more contact.") % {
+            "via": data.get("via") or "—"
+        }
+    if kind == K.APPOINTMENT:
+        text = _("Appointment on %(at)s.") % {"at": _local(data.get("at"))}
+        if data.get("moved_from"):
+            text += " " + _("Moved from %(at)s.") % {"at": _local(data["moved_from"])}
+        return text
+    return event.get_kind_display()
+
+
+OUTCOME_LABELS = {
+    "reached": _("reached"),
+    "no_answer": _("no answer"),
+    "voicemail": _("voicemail"),
+    "wrong_number": _("wrong number"),
+    "no_show": _("no-show"),
+}
+
+
+def _upcoming(lead: Lead) -> list[Upcoming]:
+    try:
+        return list(engine().upcoming(lead=lead))
+    except EngineUnavailable:
+        pass
+    if lead.next_action_due_at and lead.is_open and not lead.opted_out:
+        return [Upcoming(lead.next_action_due_at, "", lead.next_action or _("Next attempt"))]
+    return []
+
+
+def _templates(lead: Lead) -> tuple[list[tuple[str, str]], str]:
+    try:
+        return list(engine().message_templates(lead=lead)), ""
+    except EngineUnavailable as exc:
+        return [], _(str(exc))
+
+
+@login_required
+def lead_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    lead, staff = get_lead(request, pk)
+    events = list(lead.events.select_related("actor__user").order_by("-at", "-id"))
+    templates, templates_unavailable = _templates(lead)
+    context = {
+        "nav": "queue",
+        "lead": lead,
+        "staff": staff,
+        "timeline": [(event, describe(event)) for event in events],
+        "upcoming": _upcoming(lead),
+        "templates_unavailable": templates_unavailable,
+        "outcome_form": OutcomeForm(),
+        "note_form": NoteForm(),
+        "appointment_form": AppointmentForm(
+            initial={"at": timezone.localtime(lead.appointment_at) if lead.appointment_at else None}
+        ),
+        "lost_form": LostForm(dealer=lead.dealer),
+        "message_form": MessageForm(templates=templates) if templates else None,
+        "reassign_form": ReassignForm(
+            dealer=lead.dealer,
+            initial={"to": str(lead.assigned_to_id) if lead.assigned_to_id else "bdc"},
+        )
+        if staff.sees_whole_dealer
+        else None,
+        "moves": {
+            "showed": lead.can_move_to(Lead.Status.SHOWED),
+            "no_show": lead.status == Lead.Status.APPOINTMENT,
+            "sold": lead.can_move_to(Lead.Status.SOLD),
+            "lost": lead.can_move_to(Lead.Status.LOST),
+            "appointment": lead.can_move_to(Lead.Status.APPOINTMENT)
+            or lead.status == Lead.Status.APPOINTMENT,
+        },
+    }
+    return render(request, "leads/lead_detail.html", context)
+
+
+# --- Actions ----------------------------------------------------------------------------------
+
+
+def _form_error(request: HttpRequest, form) -> None:
+    for errors in form.errors.values():
+        for error in errors:
+            messages.error(request, error)
+
+
+def act_call(request: HttpRequest, lead: Lead, staff: Salesperson) -> None:
+    if lead.opted_out:
+        messages.error(request, _("The customer opted out: no calls."))
+        return
+    engine().call_now(lead=lead, by=staff)
+    messages.success(request, _("Calling: your phone rings now, then the customer."))
+
+
+def act_message(request: HttpRequest, lead: Lead, staff: Salesperson) -> None:
+    if lead.opted_out:
+        messages.error(request, _("The customer opted out: no messages."))
+        return
+    form = MessageForm(request.POST, templates=engine().message_templates(lead=lead))
+    if not form.is_valid():
+        return _form_error(request, form)
+    engine().send_message(
+        lead=lead,
+        by=staff,
+        channel=form.cleaned_data["channel"],
+        template=form.cleaned_data["template"],
+        text=form.cleaned_data["text"],
+    )
+    messages.success(request, _("Message sent."))
+
+
+def act_outcome(request: HttpRequest, lead: Lead, staff: Salesperson) -> None:
+    form = OutcomeForm(request.POST)
+    if not form.is_valid():
+        return _form_error(request, form)
+    outcome = form.cleaned_data["outcome"]
+    lead_log_outcome(lead=lead, by=staff, outcome=outcome, note=form.cleaned_data["note"])
+    messages.success(request, _("Logged: %(outcome)s.") % {"outcome": OUTCOME_LABELS[outcome]})
+
+
+def act_appointment(request: HttpRequest, lead: Lead, staff: Salesperson) -> None:
+    form = AppointmentForm(request.POST)
+    if not form.is_valid():
+        return _form_error(request, form)
+    lead = lead_book_appointment(
+        lead=lead, by=staff, at=form.cleaned_data["at"], note=form.cleaned_data["note"]
+    )
+    messages.success(
+        request,
+        _("Appointment booked for %(at)s.")
+        % {
+            "at": formats.date_format(
+                timezone.localtime(lead.appointment_at), "SHORT_DATETIME_FORMAT"
+            )
+        },
+    )
+    # After the commit, outside the transaction: the engine talks to providers.
+    try:
+        engine().appointment_booked(lead=lead, by=staff)
+    except EngineUnavailable as exc:
+        messages.warning(
+            request, _("No confirmation was sent to the customer: %(why)s") % {"why": _(str(exc))}
+        )
+
+
+def act_move(request: HttpRequest, lead: Lead, staff: Salesperson) -> None:
+    form = MoveForm(request.POST)
+    if not form.is_valid():
+        return _form_error(request, form)
+    to, note = form.cleaned_data["to"], form.cleaned_data["note"]
+    if to == "no_show":
+        lead_no_show(lead=lead, by=staff, note=note)
+        messages.success(request, _("Logged as no-show. Book a new appointment."))
+        return
+    lead = lead_move(lead=lead, by=staff, status=to, note=note)
+    messages.success(
+        request, _("Status is now “%(status)s”.") % {"status": lead.get_status_display()}
+    )
+
+
+def act_lost(request: HttpRequest, lead: Lead, staff: Salesperson) -> None:
+    form = LostForm(request.POST, dealer=lead.dealer)
+    if not form.is_valid():
+        return _form_error(request, form)
+    lead_move(
+        lead=lead,
+        by=staff,
+        status=Lead.Status.LOST,
+        reason=form.cleaned_data["reason"],
+        note=form.cleaned_data["note"],
+    )
+    messages.success(request, _("Marked as lost."))
+
+
+def act_note(request: HttpRequest, lead: Lead, staff: Salesperson) -> None:
+    form = NoteForm(request.POST)
+    if not form.is_valid():
+        return _form_error(request, form)
+    lead_add_note(lead=lead, by=staff, note=form.cleaned_data["note"])
+    messages.success(request, _("Note added."))
+
+
+def act_opt_out(request: HttpRequest, lead: Lead, staff: Salesperson) -> None:
+    if lead_opt_out(lead=lead, by=staff) is None:
+        messages.info(request, _("The customer had already opted out."))
+    else:
+        messages.success(request, _("Opted out: no more calls or messages to this customer."))
+
+
+def act_reassign(request: HttpRequest, lead: Lead, staff: Salesperson) -> None:
+    if not staff.sees_whole_dealer:
+        raise Http404("only managers and the BDC reassign")
+    form = ReassignForm(request.POST, dealer=lead.dealer)
+    if not form.is_valid():
+        return _form_error(request, form)
+    to = form.salesperson()
+    lead_reassign(lead=lead, by=staff, to=to)
+    messages.success(
+        request, _("Assigned to %(name)s.") % {"name": to.display_name if to else _("BDC")}
+    )
+
+
+ACTIONS: dict[str, Callable[[HttpRequest, Lead, Salesperson], None]] = {
+    "call": act_call,
+    "message": act_message,
+    "outcome": act_outcome,
+    "appointment": act_appointment,
+    "move": act_move,
+    "lost": act_lost,
+    "note": act_note,
+    "opt-out": act_opt_out,
+    "reassign": act_reassign,
+}
+
+
+@login_required
+@require_POST
+def lead_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    handler = ACTIONS.get(action)
+    if handler is None:
+        raise Http404("no such action")
+    lead, staff = get_lead(request, pk)
+    try:
+        handler(request, lead, staff)
+    except (IllegalMove, EvidenceMissing) as exc:
+        messages.error(request, str(exc))
+    except EngineUnavailable as exc:
+        messages.warning(request, _("Not available: %(why)s") % {"why": _(str(exc))})
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = reverse("lead", args=[lead.pk])
+    return redirect(target)

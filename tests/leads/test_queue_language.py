@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from django.conf import settings
+from django.urls import reverse
+
+from tests.conftest import PASSWORD
+
+PO = Path(settings.BASE_DIR) / "locale" / "de" / "LC_MESSAGES" / "django.po"
+
+
+def test_queue_speaks_the_dealers_german_after_sign_in(client, rep_a1):
+    client.post(reverse("login"), {"username": "lena", "password": PASSWORD})
+
+    html = client.get("/queue/").content.decode()
+
+    assert "Meine Leads" in html
+    assert "Keine neuen Leads. Gut gemacht." in html
+    assert "Abmelden" in html
+
+
+def test_the_language_switch_is_kept(client, rep_a1):
+    client.post(reverse("login"), {"username": "lena", "password": PASSWORD})
+
+    client.post(reverse("set_language"), {"language": "en", "next": "/queue/"})
+    client.post(reverse("logout"))
+    client.post(reverse("login"), {"username": "lena", "password": PASSWORD})
+
+    assert "My leads" in client.get("/queue/").content.decode()
+
+
+def test_lockout_message_is_translated(client, rep_a1):
+    for _attempt in range(6):
+        response = client.post(reverse("login"), {"username": "lena", "password": "wrong"})
+
+    assert "Dieses Konto ist für 15 Minuten gesperrt" in response.content.decode()
+
+
+def test_every_german_message_is_translated():
+    text = PO.read_text(encoding="utf-8")
+    entries = text.split("\n\n")[1:]
+    untranslated = [e for e in entries if re.search(r'^msgstr(\[\d\])? ""\Z', e, re.M)]
+
+    assert "#, fuzzy" not in text
+    assert untranslated == []
+    assert PO.with_suffix(".mo").stat().st_mtime >= PO.stat().st_mtime - 60
