@@ -45,6 +45,12 @@ def engine(monkeypatch) -> RecordingEngine:
 
 
 @pytest.fixture
+def no_engine(monkeypatch) -> None:
+    """As when the follow-up app is not installed or not yet ready."""
+    monkeypatch.setattr(leads.engine, "_engine", None)
+
+
+@pytest.fixture
 def lena(client, rep_a1):
     client.force_login(rep_a1.user)
     client.cookies["django_language"] = "en"
@@ -94,14 +100,14 @@ def test_lead_page_shows_customer_vehicle_message_consent_and_timeline(lena, lea
         assert text in html, text
 
 
-def test_without_an_engine_actions_say_not_available(lena, lead):
+def test_without_an_engine_actions_say_not_available(lena, lead, no_engine):
     response = act(lena, lead, "call")
 
     assert "Not available: The follow-up engine is not running." in flashes(response)
     assert "Messages are not available" in response.content.decode()
 
 
-def test_lead_page_falls_back_to_next_action_without_engine(lena, lead):
+def test_lead_page_falls_back_to_next_action_without_engine(lena, lead, no_engine):
     lead.next_action = "Second call"
     lead.next_action_due_at = timezone.now() + dt.timedelta(hours=2)
     lead.save()
@@ -201,7 +207,7 @@ def test_booking_an_appointment_sets_it_and_asks_for_confirmation(lena, lead, en
     assert any("Appointment booked" in m for m in flashes(response))
 
 
-def test_booking_without_engine_saves_and_warns(lena, lead):
+def test_booking_without_engine_saves_and_warns(lena, lead, no_engine):
     act(lena, lead, "outcome", outcome="reached", note="talked")
 
     response = act(lena, lead, "appointment", at="2026-11-25T15:30")
