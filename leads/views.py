@@ -57,6 +57,7 @@ ENGINE_MESSAGES = (
     gettext_noop("The follow-up engine is not running."),
     gettext_noop("Messages cannot be sent yet."),
 )
+NEW_WINDOW = dt.timedelta(hours=1)
 # Past this a new lead's age turns red: DESIGN §1 promises the first call within two minutes.
 FIRST_CALL_SECONDS = 120
 
@@ -159,10 +160,13 @@ def queue_sections(*, leads: QuerySet[Lead], now: dt.datetime) -> list[Section]:
 
     Each part is its own LIMITed query shaped for an index (``lead_queue_new``,
     ``lead_queue_due``), so the page costs the same with 50 leads or 100,000."""
-    working = leads.filter(status__in=WORKING, next_action_due_at__isnull=False)
-    rest = leads.exclude(status=Lead.Status.NEW).exclude(
-        status__in=WORKING, next_action_due_at__isnull=False
+    # A lead the engine is already ringing is still "new" to the salesperson until it is
+    # reached: the first hour is when speed decides whether the customer answers at all.
+    fresh = Q(status=Lead.Status.NEW) | Q(
+        status=Lead.Status.CONTACTING, received_at__gte=now - NEW_WINDOW
     )
+    working = leads.filter(status__in=WORKING, next_action_due_at__isnull=False).exclude(fresh)
+    rest = leads.exclude(fresh).exclude(status__in=WORKING, next_action_due_at__isnull=False)
     upcoming = _section(
         "upcoming",
         _("Upcoming"),
@@ -180,7 +184,7 @@ def queue_sections(*, leads: QuerySet[Lead], now: dt.datetime) -> list[Section]:
             "new",
             _("New — not contacted yet"),
             _("No new leads. Well done."),
-            leads.filter(status=Lead.Status.NEW).order_by("received_at", "id"),
+            leads.filter(fresh).order_by("received_at", "id"),
         ),
         _section(
             "due",

@@ -76,6 +76,7 @@ def test_new_unreached_leads_come_first_then_due_then_upcoming(lena, rep_a1, dea
         rep_a1,
         first_name="Later",
         status="contacting",
+        received_at=now - dt.timedelta(days=1),
         next_action_due_at=now + dt.timedelta(hours=3),
     )
     make_lead(
@@ -83,6 +84,7 @@ def test_new_unreached_leads_come_first_then_due_then_upcoming(lena, rep_a1, dea
         rep_a1,
         first_name="Overdue",
         status="contacting",
+        received_at=now - dt.timedelta(days=1),
         next_action_due_at=now - dt.timedelta(minutes=30),
     )
     make_lead(dealer_a, rep_a1, first_name="Fresh", received_at=now - dt.timedelta(seconds=30))
@@ -95,6 +97,31 @@ def test_new_unreached_leads_come_first_then_due_then_upcoming(lena, rep_a1, dea
     assert names(response, "upcoming") == ["Later"]
     html = response.content.decode()
     assert 'data-age="300"' in html and 'class="age late"' in html
+
+
+def test_a_lead_being_rung_but_not_reached_stays_new_for_its_first_hour(lena, rep_a1, dealer_a):
+    now = timezone.now()
+    make_lead(
+        dealer_a,
+        rep_a1,
+        first_name="Ringing",
+        status="contacting",
+        received_at=now - dt.timedelta(seconds=40),
+        next_action_due_at=now + dt.timedelta(minutes=15),
+    )
+    make_lead(
+        dealer_a,
+        rep_a1,
+        first_name="Yesterday",
+        status="contacting",
+        received_at=now - dt.timedelta(days=1),
+        next_action_due_at=now + dt.timedelta(minutes=15),
+    )
+
+    response = lena.get("/queue/")
+
+    assert names(response, "new") == ["Ringing"]
+    assert names(response, "upcoming") == ["Yesterday"]
 
 
 def test_salesperson_sees_own_and_unassigned_leads_only(lena, rep_a1, rep_a2, dealer_a, dealer_b):
@@ -252,6 +279,7 @@ def test_queue_query_count_does_not_grow_with_leads(
                 rep_a1,
                 first_name=f"D{i}",
                 status="contacting",
+                received_at=now - dt.timedelta(days=1),
                 next_action_due_at=now - dt.timedelta(minutes=i + 1),
                 opted_out_at=now if i % 3 else None,
             )
