@@ -29,11 +29,12 @@ def test_compose_file_describes_the_production_topology():
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     services = compose["services"]
 
-    assert {"web", "worker", "beat", "db", "redis"} <= set(services)
+    assert {"web", "worker", "worker-ring", "beat", "db", "redis"} <= set(services)
     assert "gunicorn leadflow.wsgi" in services["web"]["command"]
-    assert "celery -A leadflow worker -Q ring,default" in services["worker"]["command"]
+    assert "celery -A leadflow worker -Q ring " in services["worker-ring"]["command"]
+    assert "celery -A leadflow worker -Q default,ring" in services["worker"]["command"]
     assert "celery -A leadflow beat" in services["beat"]["command"]
-    for name in ("web", "worker", "beat"):
+    for name in ("web", "worker", "worker-ring", "beat"):
         env = services[name]["environment"]
         assert env["DATABASE_URL"].startswith("postgres://")
         assert env["REDIS_URL"].startswith("redis://")
