@@ -295,3 +295,19 @@ def make_lead(dealer: Dealer, assigned_to: Salesperson | None = None, **fields):
     lead = Lead.objects.create(dealer=dealer, assigned_to=assigned_to, **fields)
     lead.log(LeadEvent.Kind.RECEIVED, at=lead.received_at, data={"source": lead.source})
     return lead
+
+
+@pytest.fixture
+def tasks_stay_queued() -> Iterator[None]:
+    """Tasks go to the broker and nobody runs them: for tests that hammer intake from many
+    threads at once. Eager execution would run follow-up chains inside those threads, and
+    Celery's eager chains are not made for concurrent threads in one process."""
+    celery_app.conf.task_always_eager = False
+    try:
+        yield
+    finally:
+        celery_app.conf.task_always_eager = True
+        with celery_app.connection_for_write() as conn:
+            for queue in ("default", "ring"):
+                conn.default_channel.queue_declare(queue=queue, durable=True, auto_delete=False)
+                conn.default_channel.queue_purge(queue)

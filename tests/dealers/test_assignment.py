@@ -105,7 +105,7 @@ needs_postgres = pytest.mark.skipif(
 
 @needs_postgres
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_leads_alternate_fairly(live_server, rep_a1, rep_a2):
+def test_concurrent_leads_alternate_fairly(live_server, rep_a1, rep_a2, tasks_stay_queued):
     url = f"{live_server.url}/hooks/nord/leads/"
 
     def send(n: int) -> int:

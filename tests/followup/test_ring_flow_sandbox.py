@@ -21,6 +21,7 @@ def press(client, call: Call, action: str, **data):
 @pytest.fixture
 def logged_in(client, rep_a1):
     client.force_login(rep_a1.user)
+    client.cookies["django_language"] = "en"  # the assertions below quote the English UI
     return client
 
 

@@ -14,7 +14,7 @@ from tests.conftest import TOKEN_A, sample_lead
     "connection.vendor != 'postgresql'", reason="concurrency is proven on PostgreSQL (CI)"
 )
 @pytest.mark.django_db(transaction=True)
-def test_twenty_identical_posts_at_once_make_one_lead(live_server, rep_a1):
+def test_twenty_identical_posts_at_once_make_one_lead(live_server, rep_a1, tasks_stay_queued):
     url = f"{live_server.url}/hooks/nord/leads/"
     barrier_payload = sample_lead()
 

@@ -172,7 +172,9 @@ def test_notification_without_leadgen_changes_is_200_and_ignored(client, dealer_
     "connection.vendor != 'postgresql'", reason="concurrency is proven on PostgreSQL (CI)"
 )
 @pytest.mark.django_db(transaction=True)
-def test_ten_copies_of_a_notification_at_once_make_one_lead(live_server, rep_a1, meta_graph):
+def test_ten_copies_of_a_notification_at_once_make_one_lead(
+    live_server, rep_a1, meta_graph, tasks_stay_queued
+):
     meta_graph.add_lead(meta_lead("111"))
     body = meta_notification("111")
     headers = {"Content-Type": "application/json", "X-Hub-Signature-256": meta_signature(body)}
