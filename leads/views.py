@@ -182,7 +182,7 @@ def queue_sections(*, leads: QuerySet[Lead], now: dt.datetime) -> list[Section]:
     sections = [
         _section(
             "new",
-            _("New — not contacted yet"),
+            _("New — not reached yet"),
             _("No new leads. Well done."),
             leads.filter(fresh).order_by("received_at", "id"),
         ),
