@@ -27,6 +27,8 @@ but has bad values is the validator's business (422).
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class PayloadError(Exception):
     """The body cannot be read as the format it claims to be (HTTP 400)."""
@@ -34,3 +36,12 @@ class PayloadError(Exception):
     def __init__(self, message: str):
         super().__init__(message)
         self.message = message
+
+
+def as_text(value: Any) -> str:
+    """A JSON scalar as text ("" for objects, lists, booleans and null)."""
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return ""

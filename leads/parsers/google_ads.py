@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from leads.parsers import PayloadError
+from leads.parsers import PayloadError, as_text
 from leads.parsers.adf import normalise_datetime, split_full_name
 from leads.parsers.json_lead import parse_json_lead
 
@@ -67,7 +67,7 @@ def parse_google_ads(body: bytes) -> tuple[str, dict[str, Any]]:
     other column becomes a ``"Column Name: value"`` line of ``message``. Google's ids (form,
     campaign, ad group, creative, click id) are kept under ``lead["google_ads"]``.
     """
-    data = _load_object(body)
+    data = parse_json_lead(body)
     columns = data.get("user_column_data")
     if columns is None:
         columns = []
@@ -87,9 +87,9 @@ def parse_google_ads(body: bytes) -> tuple[str, dict[str, Any]]:
     for column in columns:
         if not isinstance(column, dict):
             continue
-        column_id = _as_text(column.get("column_id")).upper()
-        value = _as_text(column.get("string_value"))
-        label = _as_text(column.get("column_name")) or column_id.replace("_", " ").capitalize()
+        column_id = as_text(column.get("column_id")).upper()
+        value = as_text(column.get("string_value"))
+        label = as_text(column.get("column_name")) or column_id.replace("_", " ").capitalize()
         if not value:
             continue
         if column_id == "FULL_NAME":
@@ -122,9 +122,9 @@ def parse_google_ads(body: bytes) -> tuple[str, dict[str, Any]]:
         customer["address"] = address
 
     lead: dict[str, Any] = {"source": "google-ads"}
-    if lead_id := _as_text(data.get("lead_id")):
+    if lead_id := as_text(data.get("lead_id")):
         lead["external_id"] = lead_id
-    if submitted := _as_text(data.get("lead_submit_time")):
+    if submitted := as_text(data.get("lead_submit_time")):
         lead["received_at"] = normalise_datetime(submitted)
     customer = {k: v for k, v in customer.items() if v}
     if customer:
@@ -133,28 +133,11 @@ def parse_google_ads(body: bytes) -> tuple[str, dict[str, Any]]:
         lead["vehicle"] = vehicle
     if lines:
         lead["message"] = "\n".join(lines)
-    lead["is_test"] = data.get("is_test") is True or _as_text(data.get("is_test")).lower() == "true"
+    lead["is_test"] = data.get("is_test") is True or as_text(data.get("is_test")).lower() == "true"
     lead["google_ads"] = {
         field: data[field] for field in _META_FIELDS if _is_scalar(data.get(field))
     }
     return google_key, lead
-
-
-def _load_object(body: bytes) -> dict[str, Any]:
-    try:
-        return parse_json_lead(body)
-    except (RecursionError, ValueError) as exc:
-        # json.loads raises these (not JSONDecodeError) for absurd nesting and for integers
-        # longer than Python's 4300-digit limit; both are unreadable bodies, not server errors.
-        raise PayloadError(f"body is not readable JSON: {type(exc).__name__}") from exc
-
-
-def _as_text(value: Any) -> str:
-    if isinstance(value, str):
-        return value.strip()
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return str(value)
-    return ""
 
 
 def _is_scalar(value: Any) -> bool:

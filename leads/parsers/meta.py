@@ -15,7 +15,7 @@ import hmac
 import re
 from typing import Any
 
-from leads.parsers import PayloadError
+from leads.parsers import PayloadError, as_text
 from leads.parsers.adf import normalise_datetime, split_full_name
 from leads.parsers.json_lead import parse_json_lead
 
@@ -100,7 +100,7 @@ def parse_meta_notification(body: bytes) -> list[dict[str, Any]]:
     same URL). Id fields (``leadgen_id``, ``page_id``, ``form_id``, ``adgroup_id``, ``ad_id``) are
     returned as strings. An empty list is a valid result: nothing to fetch.
     """
-    data = _load_object(body)
+    data = parse_json_lead(body)
     entries = data.get("entry")
     if not isinstance(entries, list):
         raise PayloadError("Meta notification has no 'entry' list")
@@ -157,7 +157,7 @@ def map_meta_lead(lead: dict[str, Any]) -> dict[str, Any]:
     for field in field_data:
         if not isinstance(field, dict):
             continue
-        raw_name = _as_text(field.get("name"))
+        raw_name = as_text(field.get("name"))
         name = _normalise_name(raw_name)
         value = ", ".join(_values(field.get("values")))
         if not name or not value:
@@ -199,9 +199,9 @@ def map_meta_lead(lead: dict[str, Any]) -> dict[str, Any]:
         vehicle["year"] = int(vehicle["year"])
 
     out: dict[str, Any] = {"source": "meta"}
-    if lead_id := _as_text(lead.get("id")):
+    if lead_id := as_text(lead.get("id")):
         out["external_id"] = lead_id
-    if created := _as_text(lead.get("created_time")):
+    if created := as_text(lead.get("created_time")):
         out["received_at"] = normalise_datetime(created)
     customer = {k: v for k, v in customer.items() if v}
     if customer:
@@ -212,9 +212,9 @@ def map_meta_lead(lead: dict[str, Any]) -> dict[str, Any]:
         out["message"] = "\n".join(lines)
     out["is_test"] = is_test
     meta = {
-        key: _as_text(lead.get(key))
+        key: as_text(lead.get(key))
         for key in ("ad_id", "adset_id", "campaign_id", "form_id", "platform")
-        if _as_text(lead.get(key))
+        if as_text(lead.get(key))
     }
     if isinstance(lead.get("is_organic"), bool):
         meta["is_organic"] = lead["is_organic"]
@@ -222,29 +222,12 @@ def map_meta_lead(lead: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _load_object(body: bytes) -> dict[str, Any]:
-    try:
-        return parse_json_lead(body)
-    except (RecursionError, ValueError) as exc:
-        # json.loads raises these (not JSONDecodeError) for absurd nesting and for integers
-        # longer than Python's 4300-digit limit; both are unreadable bodies, not server errors.
-        raise PayloadError(f"body is not readable JSON: {type(exc).__name__}") from exc
-
-
-def _as_text(value: Any) -> str:
-    if isinstance(value, str):
-        return value.strip()
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return str(value)
-    return ""
-
-
 def _values(values: Any) -> list[str]:
     if isinstance(values, str | int | float) and not isinstance(values, bool):
         values = [values]
     if not isinstance(values, list):
         return []
-    return [text for v in values if (text := _as_text(v))]
+    return [text for v in values if (text := as_text(v))]
 
 
 def _normalise_name(name: str) -> str:
