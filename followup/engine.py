@@ -8,6 +8,7 @@ from dealers.models import Salesperson
 from followup import messaging
 from followup.models import Attempt
 from leads.engine import EngineUnavailable, Upcoming
+from leads.labels import CHANNEL_ACTIONS
 from leads.models import Lead
 
 
@@ -37,7 +38,9 @@ class FollowupEngine:
 
     def upcoming(self, *, lead: Lead) -> list[Upcoming]:
         return [
-            Upcoming(due_at=a.due_at, channel=a.channel, label=a.label or a.channel)
+            Upcoming(
+                due_at=a.due_at, channel=a.channel, label=a.label or CHANNEL_ACTIONS[a.channel]
+            )
             for a in Attempt.objects.pending().filter(lead=lead).order_by("due_at", "id")
         ]
 

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from dealers.models import Dealer
 from followup.channels import voice
 from followup.models import Call
+from leads.labels import action_label, outcome_label, reason_label, status_label
 from leads.models import LeadEvent
 
 AGENT_ACTIONS = {
@@ -144,10 +145,18 @@ def board(*, dealer: Dealer) -> dict:
 
 def event_text(event: LeadEvent) -> str:
     """One line of the timeline, as a person would say it."""
-    data = event.data
+    data = dict(event.data or {})
     if event.kind == LeadEvent.Kind.STATUS:
-        text = _("Status: %(from)s → %(to)s") % {"from": data.get("from"), "to": data.get("to")}
-        return text + (f" ({data['reason']})" if data.get("reason") else "")
+        text = _("Status: %(from)s → %(to)s") % {
+            "from": status_label(data.get("from")),
+            "to": status_label(data.get("to")),
+        }
+        return text + (f" ({reason_label(data['reason'])})" if data.get("reason") else "")
+    # Codes stored by the engine, in the viewer's language.
+    if "outcome" in data:
+        data["outcome"] = outcome_label(data["outcome"])
+    if "reason" in data:
+        data["reason"] = reason_label(data["reason"])
     texts = {
         "dialing": _("Calling %(to)s"),
         "ringing": _("%(to)s's phone rings"),
@@ -170,12 +179,14 @@ def event_text(event: LeadEvent) -> str:
         if data.get("cancelled"):
             return _("Cancelled (%(reason)s): %(what)s") % {
                 "reason": data.get("reason", ""),
-                "what": ", ".join(data["cancelled"]),
+                "what": ", ".join(action_label(label) for label in data["cancelled"]),
             }
         if data.get("moved"):
-            return _("%(moved)s moved to the next allowed time") % data
+            return _("%(moved)s moved to the next allowed time") % {
+                "moved": action_label(data["moved"])
+            }
         if data.get("scheduled"):
-            return _("Scheduled: %(scheduled)s") % data
+            return _("Scheduled: %(scheduled)s") % {"scheduled": action_label(data["scheduled"])}
     if event.kind == LeadEvent.Kind.MESSAGE:
         return _("Message by %(channel)s (%(purpose)s)") % {
             "channel": data.get("channel", ""),

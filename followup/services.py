@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from followup.cadence import allowed_time, dealer_cadence, step_due
 from followup.models import Attempt, HoursRule
+from leads.labels import CHANNEL_ACTIONS, action_code
 from leads.models import Lead, LeadEvent
 
 log = logging.getLogger(__name__)
@@ -43,7 +44,7 @@ def first_call_create(*, lead: Lead, repeat: bool) -> Attempt:
             "dealer_id": lead.dealer_id,
             "channel": Attempt.Channel.PHONE,
             "purpose": "first",
-            "label": "Repeat inquiry: call now" if repeat else "First call",
+            "label": action_code("repeat_call" if repeat else "first_call"),
             "hours_rule": HoursRule.CONTACT,
             "due_at": max(lead.received_at, now) + dt.timedelta(seconds=WATCHDOG_SECONDS),
         },
@@ -134,7 +135,7 @@ def recovery_schedule(*, lead: Lead) -> Attempt | None:
                     "dealer_id": lead.dealer_id,
                     "channel": Attempt.Channel.PHONE,
                     "purpose": "recovery",
-                    "label": "BDC recovery call",
+                    "label": action_code("recovery"),
                     "hours_rule": HoursRule.CONTACT,
                     "due_at": due,
                 },
@@ -185,7 +186,8 @@ def lead_reached(*, lead_id: int, evidence: dict) -> bool:
 
 def lead_next_action_refresh(*, lead: Lead) -> None:
     nxt = Attempt.objects.pending().filter(lead=lead).order_by("due_at").first()
-    action, due = (nxt.label or nxt.channel, nxt.due_at) if nxt else ("", None)
+    # A code (leads.labels), translated when a page shows it.
+    action, due = (nxt.label or CHANNEL_ACTIONS[nxt.channel], nxt.due_at) if nxt else ("", None)
     Lead.objects.filter(pk=lead.pk).update(next_action=action[:40], next_action_due_at=due)
 
 
@@ -203,14 +205,9 @@ def cadence_schedule(*, lead: Lead) -> int:
         )
         if due is None:
             continue
-        label = {
-            "phone": "Call",
-            "email": "Email",
-            "whatsapp": "WhatsApp",
-            "lost": "Mark lost: no contact",
-        }[step.channel]
-        if step.template == "close":
-            label += ": close the request?"
+        kind = CHANNEL_ACTIONS[step.channel]
+        if step.template == "close" and kind != "lost":
+            kind = f"close_{kind}"
         rows.append(
             Attempt(
                 dealer_id=lead.dealer_id,
@@ -218,7 +215,7 @@ def cadence_schedule(*, lead: Lead) -> int:
                 key=f"step:{step.position}",
                 channel=step.channel,
                 purpose=step.template,
-                label=f"Day {step.day}: {label}" if step.day else label,
+                label=action_code(kind, step.day),
                 hours_rule=step.hours_rule,
                 due_at=due,
             )
@@ -265,7 +262,7 @@ def first_messages_ensure(*, lead: Lead) -> list[Attempt]:
                 "dealer_id": lead.dealer_id,
                 "channel": channel,
                 "purpose": "first",
-                "label": f"First {channel}",
+                "label": action_code(f"first_{channel}"),
                 "hours_rule": HoursRule.CONTACT,
                 "due_at": timezone.now(),
             },

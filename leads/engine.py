@@ -26,7 +26,7 @@ class Upcoming:
 
     due_at: dt.datetime
     channel: str  # "phone", "email", "whatsapp"
-    label: str
+    label: str  # an action code; shown through leads.labels.action_label
 
 
 class Engine(Protocol):

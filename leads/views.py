@@ -25,7 +25,6 @@ from dealers.models import Salesperson
 from dealers.tenancy import get_scoped, staff_of
 from leads.engine import EngineUnavailable, Upcoming, engine
 from leads.forms import (
-    LOST_REASON_LABELS,
     REPORT_FILTERS,
     AppointmentForm,
     LostForm,
@@ -36,6 +35,7 @@ from leads.forms import (
     QueueFilterForm,
     ReassignForm,
 )
+from leads.labels import action_label, outcome_label, reason_label
 from leads.models import IllegalMove, Lead, LeadEvent
 from leads.services import (
     EvidenceMissing,
@@ -305,7 +305,9 @@ def describe(event: LeadEvent) -> str:
     if kind == K.ASSIGNED:
         return _("Assigned to %(name)s.") % {"name": data.get("name", "?")}
     if kind == K.BDC:
-        return _("Handed to the BDC (%(reason)s).") % {"reason": data.get("reason") or "—"}
+        return _("Handed to the BDC (%(reason)s).") % {
+            "reason": reason_label(data.get("reason")) or "—"
+        }
     if kind == K.FOLLOWUP_STARTED:
         return _("Automatic follow-up started.")
     if kind == K.STATUS:
@@ -314,8 +316,7 @@ def describe(event: LeadEvent) -> str:
             "to": STATUS_LABELS.get(data.get("to"), data.get("to")),
         }
         if data.get("reason"):
-            reason = LOST_REASON_LABELS.get(data["reason"], data["reason"])
-            text += " " + _("Reason: %(reason)s.") % {"reason": reason}
+            text += " " + _("Reason: %(reason)s.") % {"reason": reason_label(data["reason"])}
         evidence = data.get("evidence")
         if evidence:
             text += " " + {
@@ -331,7 +332,7 @@ def describe(event: LeadEvent) -> str:
             parts.append(str(data.get("direction") or ""))
         outcome = data.get("outcome") or data.get("status")
         if outcome:
-            parts.append(_("outcome: %(outcome)s") % {"outcome": outcome})
+            parts.append(_("outcome: %(outcome)s") % {"outcome": outcome_label(outcome)})
         if data.get("duration") is not None:
             parts.append(_("duration %(duration)s") % {"duration": _duration(data["duration"])})
         if data.get("connected") or data.get("bridged"):
@@ -355,18 +356,31 @@ def describe(event: LeadEvent) -> str:
             text += f": “{data.get('text') or data.get('body')}”"
         return text
     if kind == K.ATTEMPT:
+        if data.get("cancelled") is not None:
+            return _("Cancelled (%(reason)s): %(what)s.") % {
+                "reason": reason_label(data.get("reason")) or "—",
+                "what": ", ".join(action_label(label) for label in data["cancelled"]),
+            }
+        if data.get("moved"):
+            return _("%(what)s moved to the next allowed time (%(reason)s).") % {
+                "what": action_label(data["moved"]),
+                "reason": reason_label(data.get("reason")) or "—",
+            }
+        if data.get("scheduled"):
+            return _("Scheduled: %(what)s, %(at)s.") % {
+                "what": action_label(data["scheduled"]),
+                "at": _local(data.get("due_at")),
+            }
         channel = CHANNEL_LABELS.get(data.get("channel"), data.get("channel") or "")
         return _("Attempt %(step)s by %(channel)s: %(status)s.") % {
             "step": data.get("step", ""),
             "channel": channel,
-            "status": data.get("status") or data.get("outcome") or "",
+            "status": outcome_label(data.get("status") or data.get("outcome")),
         }
     if kind == K.NOTE:
         return _("Note")
     if kind == K.OUTCOME:
-        return _("Call logged: %(outcome)s.") % {
-            "outcome": OUTCOME_LABELS.get(data.get("outcome"), data.get("outcome"))
-        }
+        return _("Call logged: %(outcome)s.") % {"outcome": outcome_label(data.get("outcome"))}
     if kind == K.OPTED_OUT:
         return _("The customer opted out (%(via)s). No more contact.") % {
             "via": data.get("via") or "—"
@@ -377,15 +391,6 @@ def describe(event: LeadEvent) -> str:
             text += " " + _("Moved from %(at)s.") % {"at": _local(data["moved_from"])}
         return text
     return event.get_kind_display()
-
-
-OUTCOME_LABELS = {
-    "reached": _("reached"),
-    "no_answer": _("no answer"),
-    "voicemail": _("voicemail"),
-    "wrong_number": _("wrong number"),
-    "no_show": _("no-show"),
-}
 
 
 def _upcoming(lead: Lead) -> list[Upcoming]:
@@ -482,7 +487,7 @@ def act_outcome(request: HttpRequest, lead: Lead, staff: Salesperson) -> None:
         return _form_error(request, form)
     outcome = form.cleaned_data["outcome"]
     lead_log_outcome(lead=lead, by=staff, outcome=outcome, note=form.cleaned_data["note"])
-    messages.success(request, _("Logged: %(outcome)s.") % {"outcome": OUTCOME_LABELS[outcome]})
+    messages.success(request, _("Logged: %(outcome)s.") % {"outcome": outcome_label(outcome)})
 
 
 def act_appointment(request: HttpRequest, lead: Lead, staff: Salesperson) -> None:

@@ -23,6 +23,7 @@ from followup.models import Attempt, Call
 from followup.providers import voice_provider
 from followup.providers.base import CallRequest, ProviderError
 from followup.services import attempt_gate, lead_next_action_refresh, lead_reached, lead_touched
+from leads.labels import action_code
 from leads.models import Lead, LeadEvent
 
 log = logging.getLogger(__name__)
@@ -614,7 +615,7 @@ def call_now(*, lead: Lead, by: Salesperson) -> Attempt:
         key=f"click:{uuid.uuid4().hex[:16]}",
         channel=Attempt.Channel.PHONE,
         purpose="click",
-        label="Call now",
+        label=action_code("call_now"),
         hours_rule="any",
         due_at=timezone.now(),
         status=Attempt.Status.QUEUED,

@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 
 import time_machine
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from followup.dispatch import dispatch_due
 from followup.models import Attempt, Call, OutboundMessage
 from leads import engine
+from leads.labels import action_label
 from leads.models import Lead, LeadEvent
 from tests.conftest import BERLIN
 from tests.followup.conftest import agent_leg, pending
@@ -45,7 +46,9 @@ def test_the_default_cadence_follows_the_dealer_practice(post_lead, rep_a1):
     assert due(lead, "step:11") == dt.datetime(2026, 12, 1, 9, 0, tzinfo=BERLIN)
     lead.refresh_from_db()
     assert lead.next_action_due_at == t0 + dt.timedelta(minutes=15)
-    assert [u.label for u in engine.engine().upcoming(lead=lead)][:2] == ["Call", "Call"]
+    with translation.override("en"):
+        labels = [action_label(u.label) for u in engine.engine().upcoming(lead=lead)]
+    assert labels[:4] == ["Call", "Call", "Day 1: Call", "Day 1: WhatsApp"]
 
 
 def test_steps_move_to_the_next_allowed_minute_across_a_dst_change(post_lead, rep_a1):
