@@ -16,9 +16,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Max
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import override, pgettext
 from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
 
-from dealers.models import Salesperson
+from dealers.models import Dealer, Salesperson
 from followup.models import Attempt, Call
 from followup.providers import voice_provider
 from followup.providers.base import CallRequest, ProviderError
@@ -37,10 +38,6 @@ STALE_DIALING = dt.timedelta(seconds=90)
 
 def public_url(name: str, call_id: int) -> str:
     return settings.LEADFLOW_PUBLIC_URL + reverse(name, args=[call_id])
-
-
-def _say_language(dealer_language: str) -> str:
-    return {"de": "de-DE", "en": "en-GB", "nl": "nl-NL"}.get(dealer_language, "en-US")
 
 
 # -- choosing whom to ring ------------------------------------------------------------------
@@ -353,52 +350,45 @@ def voice_status(*, call_id: int, params: dict[str, str]) -> None:
             ring_escalate(call=call)
 
 
-# What the phone says, per dealer language. Spoken to the dealer's staff in the dealer's
-# language, whoever is signed in, and never dependent on compiled message catalogues.
-SPOKEN = {
-    "de": {
-        "lead": "Neue Anfrage über %(source)s: %(name)s.",
-        "unknown": "Name unbekannt",
-        "vehicle": "Interessiert an %(vehicle)s.",
-        "message": "Nachricht: %(message)s",
-        "keys": "Drücken Sie 1, um jetzt verbunden zu werden, 2 für den nächsten Verkäufer, "
-        "3 für das Call-Center.",
-        "no_input": "Keine Taste gedrückt. Die Anfrage wird weitergegeben.",
-        "no_phone": "Diese Anfrage hat keine Telefonnummer.",
-        "passed": "Die Anfrage geht an den nächsten Verkäufer.",
-        "bdc": "Die Anfrage geht an das Call-Center.",
-    },
-    "en": {
-        "lead": "New lead from %(source)s: %(name)s.",
-        "unknown": "name unknown",
-        "vehicle": "Interested in %(vehicle)s.",
-        "message": "Message: %(message)s",
-        "keys": "Press 1 to connect now, 2 to pass to the next salesperson, 3 to hand to the BDC.",
-        "no_input": "No key pressed. Passing the lead on.",
-        "no_phone": "This lead has no phone number to call.",
-        "passed": "Passing the lead to the next salesperson.",
-        "bdc": "Handing the lead to the BDC.",
-    },
-}
+# What the phone says is spoken to the dealer's staff in the dealer's language, whoever is
+# signed in or whichever language the request carries: every spoken line is built under
+# ``override(spoken_language(dealer))``. The words live in the one catalogue (context "phone").
 
 
-def spoken(lead: Lead, key: str) -> str:
-    return SPOKEN.get(lead.dealer.language, SPOKEN["en"])[key]
+def spoken_language(dealer: Dealer) -> str:
+    """The catalogue language the phone speaks: the dealer's, English if it has none."""
+    return "de" if dealer.language == "de" else "en"
+
+
+def _say_language(dealer: Dealer) -> str:
+    """The TwiML ``language`` of <Say>, matching the words spoken."""
+    return {"de": "de-DE"}.get(spoken_language(dealer), "en-US")
 
 
 def whisper_text(lead: Lead) -> str:
-    words = lead.message.split()
-    first_words = " ".join(words[:12]) + (" …" if len(words) > 12 else "")
-    parts = [
-        spoken(lead, "lead")
-        % {"source": lead.source, "name": lead.customer_name or spoken(lead, "unknown")}
-    ]
-    if lead.vehicle:
-        parts.append(spoken(lead, "vehicle") % {"vehicle": lead.vehicle})
-    if first_words:
-        parts.append(spoken(lead, "message") % {"message": first_words})
-    parts.append(spoken(lead, "keys"))
-    return " ".join(parts)
+    with override(spoken_language(lead.dealer)):
+        words = lead.message.split()
+        first_words = " ".join(words[:12]) + (" …" if len(words) > 12 else "")
+        parts = [
+            pgettext("phone", "New lead from %(source)s: %(name)s.")
+            % {
+                "source": lead.source,
+                "name": lead.customer_name or pgettext("phone", "name unknown"),
+            }
+        ]
+        if lead.vehicle:
+            parts.append(
+                pgettext("phone", "Interested in %(vehicle)s.") % {"vehicle": lead.vehicle}
+            )
+        if first_words:
+            parts.append(pgettext("phone", "Message: %(message)s") % {"message": first_words})
+        parts.append(
+            pgettext(
+                "phone",
+                "Press 1 to connect now, 2 to pass to the next salesperson, 3 to hand to the BDC.",
+            )
+        )
+        return " ".join(parts)
 
 
 def voice_answer(*, call_id: int, params: dict[str, str]) -> str:
@@ -421,7 +411,7 @@ def voice_answer(*, call_id: int, params: dict[str, str]) -> str:
         "in-progress", answered_at=timezone.now(), answered_by=params.get("AnsweredBy", "")[:30]
     ):
         lead.log(LeadEvent.Kind.CALL, data={"call": call.pk, "event": "answered", "to": call.who})
-    language = _say_language(lead.dealer.language)
+    language = _say_language(lead.dealer)
     gather = Gather(
         num_digits=1,
         action=public_url("followup:voice-gather", call.pk),
@@ -430,7 +420,9 @@ def voice_answer(*, call_id: int, params: dict[str, str]) -> str:
     )
     gather.say(whisper_text(lead), language=language)
     response.append(gather)
-    response.say(spoken(lead, "no_input"), language=language)
+    with override(spoken_language(lead.dealer)):
+        no_input = pgettext("phone", "No key pressed. Passing the lead on.")
+    response.say(no_input, language=language)
     response.hangup()
     return str(response)
 
@@ -443,10 +435,12 @@ def voice_gather(*, call_id: int, params: dict[str, str]) -> str:
         response.hangup()
         return str(response)
     lead, digits = call.lead, params.get("Digits", "")[:1]
-    language = _say_language(lead.dealer.language)
+    language = _say_language(lead.dealer)
     if digits == "1":
         if not lead.phone or lead.opted_out:
-            response.say(spoken(lead, "no_phone"), language=language)
+            with override(spoken_language(lead.dealer)):
+                no_phone = pgettext("phone", "This lead has no phone number to call.")
+            response.say(no_phone, language=language)
             response.hangup()
             return str(response)
         customer = _bridge_leg(call=call)
@@ -475,7 +469,13 @@ def voice_gather(*, call_id: int, params: dict[str, str]) -> str:
             if digits == "3" and not lead.bdc:
                 Lead.objects.filter(pk=lead.pk).update(bdc=True, bdc_reason="handed on")
                 lead.log(LeadEvent.Kind.BDC, data={"reason": "handed on", "by": call.who})
-        response.say(spoken(lead, "passed" if digits == "2" else "bdc"), language=language)
+        with override(spoken_language(lead.dealer)):
+            said = (
+                pgettext("phone", "Passing the lead to the next salesperson.")
+                if digits == "2"
+                else pgettext("phone", "Handing the lead to the BDC.")
+            )
+        response.say(said, language=language)
         response.hangup()
         return str(response)
     # Any other key: whisper again.

@@ -325,3 +325,39 @@ def test_a_worker_killed_after_twilio_created_the_call_does_not_call_again(
     assert len(fake_twilio.calls_created()) == 1
     call.refresh_from_db()
     assert call.sid == created.sid
+
+
+def test_the_phone_speaks_the_dealers_language_whatever_the_request_says(
+    client, post_lead, rep_a1, fake_twilio
+):
+    lead = post_lead()
+    call = agent_leg(lead)
+    client.cookies["django_language"] = "en"
+
+    answer = twilio_post(client, fake_twilio, "voice-answer", call, CallSid=call.sid).content
+    passed = twilio_post(client, fake_twilio, "voice-gather", call, CallSid=call.sid, Digits="2")
+
+    assert "Neue Anfrage über website: Anna Schmidt." in answer.decode()
+    assert "Keine Taste gedrückt. Die Anfrage wird weitergegeben." in answer.decode()
+    assert "Die Anfrage geht an den nächsten Verkäufer." in passed.content.decode()
+    assert 'language="de-DE"' in passed.content.decode()
+
+
+def test_an_english_dealers_phone_speaks_english_as_en_us(
+    client, post_lead, rep_a1, dealer_a, fake_twilio
+):
+    dealer_a.language = "en"
+    dealer_a.save(update_fields=["language"])
+    lead = post_lead()
+    call = agent_leg(lead)
+    client.cookies["django_language"] = "de"
+
+    body = twilio_post(client, fake_twilio, "voice-answer", call, CallSid=call.sid).content.decode()
+    bdc = twilio_post(client, fake_twilio, "voice-gather", call, CallSid=call.sid, Digits="3")
+
+    assert '<Say language="en-US">' in body
+    assert "New lead from website: Anna Schmidt." in body
+    assert "Interested in Volkswagen Golf 2023." in body
+    assert "Press 1 to connect now, 2 to pass to the next salesperson" in body
+    assert "Handing the lead to the BDC." in bdc.content.decode()
+    assert "Neue Anfrage" not in body
