@@ -12,7 +12,9 @@ from dealers.models import Dealer
 from followup.channels import voice
 from followup.models import Call
 from leads.labels import action_label, outcome_label, reason_label, status_label
-from leads.models import LeadEvent
+from leads.models import Lead, LeadEvent
+
+CHANNEL_LABELS = dict(Lead.Channel.choices)
 
 AGENT_ACTIONS = {
     "ringing": ("answer", "voicemail", "decline"),
@@ -189,7 +191,7 @@ def event_text(event: LeadEvent) -> str:
             return _("Scheduled: %(scheduled)s") % {"scheduled": action_label(data["scheduled"])}
     if event.kind == LeadEvent.Kind.MESSAGE:
         return _("Message by %(channel)s (%(purpose)s)") % {
-            "channel": data.get("channel", ""),
+            "channel": CHANNEL_LABELS.get(data.get("channel"), data.get("channel", "")),
             "purpose": data.get("purpose", ""),
         }
     template = texts.get(data.get("event", ""))
