@@ -8,8 +8,8 @@ from typing import Any
 
 import requests
 from django.conf import settings
-from django.db import models, transaction
-from django.db.models import Q, QuerySet, Subquery, Value
+from django.db import connection, transaction
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -145,48 +145,49 @@ def lead_receive(
     return result
 
 
+# What intake must know before storing, in one statement: the lead this request's copy already
+# became, the customer's open lead to join, the salesperson who looked after them before. Raw SQL
+# because it runs for every lead: the same query through the ORM (three subqueries) cost more
+# Python time to build than PostgreSQL takes to run it, and a fixed text is prepared once per
+# connection. An empty phone, email or external id is passed as NULL, which matches nothing.
+_OPEN = ", ".join(["%s"] * len(Lead.OPEN_STATUSES))
+_CUSTOMER = "dealer_id = %s AND (phone = %s OR email = %s) AND is_test = %s"
+LEAD_LOOKUP_SQL = f"""
+SELECT
+  (SELECT lead_id FROM leads_intakerecord
+   WHERE dealer_id = %s AND source = %s AND external_id = %s AND lead_id IS NOT NULL
+     AND id <> %s
+   LIMIT 1),
+  (SELECT id FROM leads_lead
+   WHERE {_CUSTOMER} AND status IN ({_OPEN}) AND received_at >= %s
+   ORDER BY received_at DESC LIMIT 1),
+  (SELECT assigned_to_id FROM leads_lead
+   WHERE {_CUSTOMER} AND assigned_to_id IS NOT NULL
+   ORDER BY received_at DESC LIMIT 1)
+"""
+
+
 def _lead_lookup(
     *, dealer: Dealer, fields: dict[str, Any], record: IntakeRecord, now: dt.datetime
 ) -> tuple[int | None, int | None, int | None]:
-    """What intake must know before storing: (lead this request's copy already became, the
-    customer's open lead to join, the salesperson who looked after them before).
+    """(seen lead, open lead, returning salesperson) for LEAD_LOOKUP_SQL.
 
-    One statement with three subqueries instead of a round trip each (intake is the hot path).
-    It runs after dealer_lock as a statement of its own, so it sees what the previous holder of
-    the lock committed. A portal's test lead (often the agency's own phone number) must neither
+    Runs after dealer_lock as a statement of its own, so it sees what the previous holder of the
+    lock committed. A portal's test lead (often the agency's own phone number) must neither
     restart the follow-up of a real customer's lead nor keep a real inquiry from being contacted.
     """
-    nothing = Value(None, output_field=models.BigIntegerField())
-    seen = nothing
-    if fields["external_id"]:
-        seen = Subquery(
-            IntakeRecord.objects.filter(
-                dealer=dealer,
-                source=fields["source"],
-                external_id=fields["external_id"],
-                lead__isnull=False,
-            )
-            .exclude(pk=record.pk)
-            .order_by()
-            .values("lead_id")[:1]
-        )
-    open_lead = returning_to = nothing
-    if fields["phone"] or fields["email"]:
-        customer = (
-            Lead.objects.for_dealer(dealer)
-            .same_customer(phone=fields["phone"], email=fields["email"])
-            .filter(is_test=fields["is_test"])
-            .order_by("-received_at")
-        )
-        open_lead = Subquery(
-            customer.filter(
-                status__in=Lead.OPEN_STATUSES, received_at__gte=now - REPEAT_WINDOW
-            ).values("pk")[:1]
-        )
-        returning_to = Subquery(
-            customer.filter(assigned_to__isnull=False).values("assigned_to_id")[:1]
-        )
-    return Dealer.objects.filter(pk=dealer.pk).values_list(seen, open_lead, returning_to).get()
+    customer = [dealer.pk, fields["phone"] or None, fields["email"] or None, fields["is_test"]]
+    since = connection.ops.adapt_datetimefield_value(now - REPEAT_WINDOW)
+    params = [
+        *(dealer.pk, fields["source"], fields["external_id"] or None, record.pk),
+        *customer,
+        *(str(status) for status in Lead.OPEN_STATUSES),
+        since,
+        *customer,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(LEAD_LOOKUP_SQL, params)
+        return cursor.fetchone()
 
 
 def _lead_store(
