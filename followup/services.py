@@ -35,21 +35,22 @@ def first_call_create(*, lead: Lead, repeat: bool) -> Attempt:
     Its ``due_at`` is the watchdog's deadline: the chain claims it at once; if the enqueue was
     lost, the dispatcher finds it still scheduled 30 s after receipt and starts it.
     """
+    # A plain insert, not get_or_create: the signal fires once per new lead (which has no
+    # attempts yet) and a repeat inquiry gets a fresh key, so the lookup (and the savepoint
+    # get_or_create wraps its insert in) would be three wasted round trips on the hot path.
+    # The (lead, key) constraint still refuses a second first call outright.
     key = f"first_call:r{uuid.uuid4().hex[:12]}" if repeat else "first_call"
     now = timezone.now()
-    attempt, _created = Attempt.objects.get_or_create(
+    return Attempt.objects.create(
         lead=lead,
         key=key,
-        defaults={
-            "dealer_id": lead.dealer_id,
-            "channel": Attempt.Channel.PHONE,
-            "purpose": "first",
-            "label": action_code("repeat_call" if repeat else "first_call"),
-            "hours_rule": HoursRule.CONTACT,
-            "due_at": max(lead.received_at, now) + dt.timedelta(seconds=WATCHDOG_SECONDS),
-        },
+        dealer_id=lead.dealer_id,
+        channel=Attempt.Channel.PHONE,
+        purpose="first",
+        label=action_code("repeat_call" if repeat else "first_call"),
+        hours_rule=HoursRule.CONTACT,
+        due_at=max(lead.received_at, now) + dt.timedelta(seconds=WATCHDOG_SECONDS),
     )
-    return attempt
 
 
 def followup_enqueue(*, attempt_id: int, lead_id: int, repeat: bool = False) -> None:
