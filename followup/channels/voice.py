@@ -324,16 +324,26 @@ def _status_fields(call: Call, status: str, params: dict[str, str], duration_key
     return fields
 
 
-def voice_status(*, call_id: int, params: dict[str, str]) -> None:
-    """Status callback of a salesperson/BDC leg. Forward only; duplicates change nothing."""
+def _leg_advance(*, call_id: int, params: dict[str, str]) -> tuple[Call, str] | None:
+    """Move a leg to the status Twilio reports; None when nothing moved (unknown call, a
+    duplicate, or a status that arrived after a later one)."""
     call = _call(call_id)
     if call is None:
-        return
+        return None
     status = params.get("CallStatus", "")
     if status == "answered":
         status = "in-progress"
     if not call.advance(status, **_status_fields(call, status, params, "CallDuration")):
+        return None
+    return call, status
+
+
+def voice_status(*, call_id: int, params: dict[str, str]) -> None:
+    """Status callback of a salesperson/BDC leg. Forward only; duplicates change nothing."""
+    moved = _leg_advance(call_id=call_id, params=params)
+    if moved is None:
         return
+    call, status = moved
     lead = call.lead
     if status == "ringing":
         Lead.objects.filter(pk=lead.pk, first_ring_at=None).update(first_ring_at=call.rang_at)
@@ -515,14 +525,10 @@ def _bridge_leg(*, call: Call) -> Call:
 
 def voice_customer_status(*, call_id: int, params: dict[str, str]) -> None:
     """Status callback of the customer's leg (<Number statusCallback>)."""
-    call = _call(call_id)
-    if call is None:
+    moved = _leg_advance(call_id=call_id, params=params)
+    if moved is None:
         return
-    status = params.get("CallStatus", "")
-    if status == "answered":
-        status = "in-progress"
-    if not call.advance(status, **_status_fields(call, status, params, "CallDuration")):
-        return
+    call, status = moved
     lead = call.lead
     if status == "ringing":
         # The speed-to-lead clock stops when the customer's phone starts ringing.
