@@ -110,12 +110,103 @@ _DEFAULTS: dict[tuple[str, str], dict[str, str]] = {
             "{dealer}. If anything comes up, please send us a short reply."
         ),
     },
+    (FIRST, "nl"): {
+        "label": "Eerste bericht",
+        "subject": "Uw aanvraag over de {vehicle} bij {dealer}",
+        "body": (
+            "Hallo {first_name},\n\nhartelijk dank voor uw aanvraag over de {vehicle}. "
+            "{salesperson} van {dealer} neemt zo snel mogelijk persoonlijk contact met u op. "
+            "Antwoord gerust op dit bericht wanneer wij u het best kunnen bereiken."
+        ),
+    },
+    (FIRST, "fr"): {
+        "label": "Premier message",
+        "subject": "Votre demande concernant la {vehicle} chez {dealer}",
+        "body": (
+            "Bonjour {first_name},\n\nmerci pour votre demande concernant la {vehicle}. "
+            "{salesperson} de {dealer} va vous contacter personnellement. "
+            "Répondez simplement à ce message pour nous dire quand vous joindre."
+        ),
+    },
+    (FOLLOWUP, "nl"): {
+        "label": "Opvolging",
+        "subject": "Nog interesse in de {vehicle}?",
+        "body": (
+            "Hallo {first_name},\n\nhelaas hebben we u nog niet kunnen bereiken. "
+            "Heeft u nog vragen over de {vehicle}? Antwoord gewoon op dit bericht "
+            "– {salesperson}, {dealer}"
+        ),
+    },
+    (FOLLOWUP, "fr"): {
+        "label": "Relance",
+        "subject": "Toujours intéressé par la {vehicle} ?",
+        "body": (
+            "Bonjour {first_name},\n\nnous n'avons pas encore réussi à vous joindre. "
+            "Avez-vous des questions sur la {vehicle} ? Répondez simplement à ce message "
+            "– {salesperson}, {dealer}"
+        ),
+    },
+    (CLOSE, "nl"): {
+        "label": "Laatste bericht",
+        "subject": "Uw aanvraag over de {vehicle}",
+        "body": (
+            "Hallo {first_name},\n\nwe willen u niet langer storen. Heeft u nog "
+            "interesse in de {vehicle}, antwoord dan gewoon – we staan voor u klaar. "
+            "– {salesperson}, {dealer}"
+        ),
+    },
+    (CLOSE, "fr"): {
+        "label": "Dernier message",
+        "subject": "Votre demande concernant la {vehicle}",
+        "body": (
+            "Bonjour {first_name},\n\nnous ne voulons pas vous déranger davantage. Si la "
+            "{vehicle} vous intéresse toujours, répondez simplement – nous sommes là pour "
+            "vous. – {salesperson}, {dealer}"
+        ),
+    },
+    (APPOINTMENT, "nl"): {
+        "label": "Afspraakbevestiging",
+        "subject": "Uw afspraak bij {dealer}: {appointment}",
+        "body": (
+            "Hallo {first_name},\n\nhierbij bevestigen wij uw afspraak op {appointment} "
+            "bij {dealer} over de {vehicle}. {salesperson} verheugt zich op uw bezoek."
+        ),
+    },
+    (APPOINTMENT, "fr"): {
+        "label": "Confirmation de rendez-vous",
+        "subject": "Votre rendez-vous chez {dealer} : {appointment}",
+        "body": (
+            "Bonjour {first_name},\n\nnous confirmons votre rendez-vous le {appointment} "
+            "chez {dealer} concernant la {vehicle}. {salesperson} se réjouit de vous accueillir."
+        ),
+    },
+    (REMINDER, "nl"): {
+        "label": "Afspraakherinnering",
+        "subject": "Herinnering: uw afspraak morgen bij {dealer}",
+        "body": (
+            "Hallo {first_name},\n\nwe verheugen ons op uw bezoek op {appointment} bij "
+            "{dealer}. Komt er iets tussen, stuur ons dan even een kort antwoord."
+        ),
+    },
+    (REMINDER, "fr"): {
+        "label": "Rappel de rendez-vous",
+        "subject": "Rappel : votre rendez-vous demain chez {dealer}",
+        "body": (
+            "Bonjour {first_name},\n\nnous nous réjouissons de votre visite le {appointment} "
+            "chez {dealer}. En cas d'empêchement, envoyez-nous une courte réponse."
+        ),
+    },
 }
 # Offered to salespeople on the lead page; appointment messages go out by appointment_booked.
 MANUAL_PURPOSES = (FIRST, FOLLOWUP, CLOSE)
 
-_FREE_LABELS = {"de": "Freier Text", "en": "Free text"}
-_VEHICLE_FALLBACK = {"de": "Wunschfahrzeug", "en": "car you asked about"}
+_FREE_LABELS = {"de": "Freier Text", "en": "Free text", "nl": "Vrije tekst", "fr": "Texte libre"}
+_VEHICLE_FALLBACK = {
+    "de": "Wunschfahrzeug",
+    "en": "car you asked about",
+    "nl": "gewenste auto",
+    "fr": "voiture demandée",
+}
 
 
 @dataclass(frozen=True)

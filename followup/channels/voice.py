@@ -365,14 +365,22 @@ def voice_status(*, call_id: int, params: dict[str, str]) -> None:
 # ``override(spoken_language(dealer))``. The words live in the one catalogue (context "phone").
 
 
+# TwiML <Say> voices per catalogue language; French follows the dealer's country (Belgian
+# dealers get the Belgian voice, everyone else the French one).
+SAY_LANGUAGES = {"de": "de-DE", "en": "en-US", "nl": "nl-NL", "fr": "fr-FR"}
+
+
 def spoken_language(dealer: Dealer) -> str:
     """The catalogue language the phone speaks: the dealer's, English if it has none."""
-    return "de" if dealer.language == "de" else "en"
+    return dealer.language if dealer.language in SAY_LANGUAGES else "en"
 
 
 def _say_language(dealer: Dealer) -> str:
     """The TwiML ``language`` of <Say>, matching the words spoken."""
-    return {"de": "de-DE"}.get(spoken_language(dealer), "en-US")
+    spoken = spoken_language(dealer)
+    if spoken == "fr" and (dealer.country or "").upper() == "BE":
+        return "fr-BE"
+    return SAY_LANGUAGES[spoken]
 
 
 def whisper_text(lead: Lead) -> str:

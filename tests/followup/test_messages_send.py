@@ -118,13 +118,24 @@ def test_email_in_the_leads_language_from_the_dealer_with_reply_to_and_unsubscri
 def test_email_falls_back_to_the_dealers_language(
     dealer_b, django_capture_on_commit_callbacks, messages_sandbox
 ):
-    lead = make_lead(dealer_b, language="nl", phone="+31612345670")
+    lead = make_lead(dealer_b, language="it", phone="+31612345670")
 
     send(django_capture_on_commit_callbacks, lead=lead, channel="email", purpose="followup")
 
     [email] = mail.outbox
     assert email.subject == "Still interested in the Volkswagen Golf?"
     assert email.from_email == "Garage Zuid <verkoop@zuid.example>"
+
+
+def test_email_speaks_the_customers_dutch(
+    dealer_b, django_capture_on_commit_callbacks, messages_sandbox
+):
+    lead = make_lead(dealer_b, language="nl", phone="+31612345670")
+
+    send(django_capture_on_commit_callbacks, lead=lead, channel="email", purpose="followup")
+
+    [email] = mail.outbox
+    assert email.subject == "Nog interesse in de Volkswagen Golf?"
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 import time_machine
 from django.utils import timezone
 
@@ -361,3 +362,25 @@ def test_an_english_dealers_phone_speaks_english_as_en_us(
     assert "Press 1 to connect now, 2 to pass to the next salesperson" in body
     assert "Handing the lead to the BDC." in bdc.content.decode()
     assert "Neue Anfrage" not in body
+
+
+@pytest.mark.parametrize(
+    ("language", "country", "say", "words"),
+    [
+        ("nl", "NL", "nl-NL", "Nieuwe lead van website: Anna Schmidt."),
+        ("fr", "BE", "fr-BE", "Nouveau lead de website : Anna Schmidt."),
+        ("fr", "FR", "fr-FR", "Appuyez sur 1 pour être mis en relation"),
+    ],
+)
+def test_a_dutch_or_french_dealers_phone_speaks_their_language(
+    client, post_lead, rep_a1, dealer_a, fake_twilio, language, country, say, words
+):
+    lead = post_lead()  # a German mobile number: the country changes only afterwards
+    dealer_a.language, dealer_a.country = language, country
+    dealer_a.save(update_fields=["language", "country"])
+    call = agent_leg(lead)
+
+    body = twilio_post(client, fake_twilio, "voice-answer", call, CallSid=call.sid).content.decode()
+
+    assert f'<Say language="{say}">' in body
+    assert words in body
