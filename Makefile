@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint format venv browser bench clean
+.PHONY: run serve test lint format venv browser bench clean
 
 venv: $(STAMP)
 
@@ -19,6 +19,11 @@ $(STAMP): pyproject.toml
 ## Web, Celery worker and beat on the embedded defaults (SQLite, file broker, sandbox providers).
 run: venv
 	PORT=$(PORT) $(BIN)/python bin/run-embedded
+
+## Production on one machine: gunicorn, ring worker, default worker, beat (Procfile, honcho).
+## PostgreSQL and Redis/RabbitMQ from the environment or .env; refuses to start without them.
+serve: venv
+	$(BIN)/python bin/serve
 
 ## The whole suite. SQLite and the embedded broker unless DATABASE_URL / REDIS_URL are set.
 test: venv

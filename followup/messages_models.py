@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from dealers.models import Dealer, Salesperson
+from leadflow.lib.metrics import MESSAGES
 from leads.models import Lead
 
 __all__ = ["InboundMessage", "MessageTemplate", "OutboundMessage"]
@@ -223,6 +224,7 @@ class OutboundMessage(models.Model):
         if moved:
             for name, value in values.items():
                 setattr(self, name, value)
+            MESSAGES.labels(self.channel, status).inc()
         return moved
 
     def claim(self) -> bool:
@@ -242,6 +244,7 @@ class OutboundMessage(models.Model):
         if claimed:
             self.status, self.sending_at = self.Status.SENDING, now
             self.tries += 1
+            MESSAGES.labels(self.channel, self.Status.SENDING).inc()
         return claimed == 1
 
     @property

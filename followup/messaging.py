@@ -29,6 +29,7 @@ from followup.channels.email import SendFailed, email_send
 from followup.channels.whatsapp import in_session_window, sandbox, whatsapp_send
 from followup.messages_models import OutboundMessage
 from followup.twilio_client import TwilioFailure
+from leadflow.lib.metrics import MESSAGES, PROVIDER_ERRORS
 from leads.engine import EngineUnavailable
 from leads.models import Lead, LeadEvent
 from leads.validation import is_mobile
@@ -271,7 +272,7 @@ def _message_create(
         variables = tpl.content_variables(resolved, values) if content_sid else {}
     try:
         with transaction.atomic():
-            return OutboundMessage.objects.create(
+            message = OutboundMessage.objects.create(
                 dealer_id=lead.dealer_id,
                 lead=lead,
                 channel=channel,
@@ -292,6 +293,8 @@ def _message_create(
     except IntegrityError:
         # The same attempt's task ran twice at once; the other one queued it.
         return None
+    MESSAGES.labels(channel, OutboundMessage.Status.QUEUED).inc()
+    return message
 
 
 def _enqueue(message: OutboundMessage) -> None:
@@ -362,6 +365,9 @@ def _no_longer_wanted(message: OutboundMessage) -> str | None:
 
 
 def _handle_failure(message: OutboundMessage, failure: SendFailed) -> str:
+    PROVIDER_ERRORS.labels(
+        message.provider or "unknown", message.channel, failure.kind, failure.code or "none"
+    ).inc()
     if failure.kind == TwilioFailure.TRANSIENT and message.tries < MAX_TRIES:
         delay = RETRY_BACKOFF[min(message.tries, len(RETRY_BACKOFF)) - 1]
         retry_at = timezone.now() + delay
@@ -418,6 +424,10 @@ def message_status_update(
         fields = {"error_code": code[:20], "error_reason": reason[:300]}
     if not message.move_to(status, at=at, **fields):
         return False
+    if status in OutboundMessage.FINAL_FAILURES:
+        PROVIDER_ERRORS.labels(
+            message.provider or "unknown", message.channel, "delivery", code[:20] or "none"
+        ).inc()
     _log(message, status, code=fields.get("error_code"), reason=fields.get("error_reason"))
     if code in OPT_OUT_CODES:
         lead_opt_out(lead=message.lead, via=f"{message.channel}_provider")

@@ -8,20 +8,32 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+from dotenv import load_dotenv
+from kombu import Exchange, Queue
 
 from leadflow.lib.env import env_bool, env_choice, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+# pytest-django reads settings before any conftest can set a key; tests never face the internet.
+TESTING = "pytest" in sys.modules
+# The checkout's .env (written by `make run` on first use, or by hand from .env.example) fills in
+# what the environment leaves unset, so any manage.py command here works; the environment wins.
+# Tests read only their environment: a developer's .env must not change what they prove.
+LEADFLOW_ENV_FILE = env_str("LEADFLOW_ENV_FILE", str(BASE_DIR / ".env"))
+if not TESTING and LEADFLOW_ENV_FILE:
+    load_dotenv(LEADFLOW_ENV_FILE, override=False)
+
 VAR_DIR = Path(env_str("LEADFLOW_VAR_DIR", str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = env_bool("DEBUG", False)
 _INSECURE_KEY = "insecure-development-key-do-not-use-in-production"
 SECRET_KEY = env_str("SECRET_KEY", _INSECURE_KEY)
-# pytest-django reads settings before any conftest can set a key; tests never face the internet.
-TESTING = "pytest" in sys.modules
-if SECRET_KEY == _INSECURE_KEY and not DEBUG and not TESTING:
-    raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
+if SECRET_KEY in (_INSECURE_KEY, "") and not DEBUG and not TESTING:
+    raise ImproperlyConfigured(
+        "SECRET_KEY must be set when DEBUG is off (`make run` writes one into .env; "
+        "production: see .env.example)"
+    )
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 if TESTING:
@@ -47,6 +59,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: a request id for every log line, one event per request, webhook metrics.
+    "leadflow.monitoring.RequestMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -172,6 +186,8 @@ CONTENT_SECURITY_POLICY = {
 # Webhooks: a lead is a few KB; anything over this is refused (413) but still recorded.
 LEADFLOW_MAX_BODY_BYTES = env_int("LEADFLOW_MAX_BODY_BYTES", 256 * 1024)
 LEADFLOW_DEMO_TOKEN = env_str("LEADFLOW_DEMO_TOKEN")
+# GET /metrics answers only with "Authorization: Bearer <this>"; unset, /metrics is off (404).
+LEADFLOW_METRICS_TOKEN = env_str("LEADFLOW_METRICS_TOKEN")
 LEADFLOW_DEMO_PASSWORD = env_str("LEADFLOW_DEMO_PASSWORD", "demo")
 
 # Providers
@@ -209,10 +225,17 @@ ANYMAIL = {
 # inbound mail to anymail's inbound webhook. Default: the host of LEADFLOW_PUBLIC_URL.
 LEADFLOW_REPLY_DOMAIN = env_str("LEADFLOW_REPLY_DOMAIN")
 
-# Celery: Redis when REDIS_URL is set; otherwise a broker in files under var/ that needs no server.
+# Celery's broker: CELERY_BROKER_URL (amqp:// for RabbitMQ, or redis://) wins over REDIS_URL;
+# with neither, a broker in files under var/ that needs no server (one machine only).
 REDIS_URL = env_str("REDIS_URL")
-CELERY_BROKER_URL = REDIS_URL or "filesystem://"
-if not REDIS_URL:
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or REDIS_URL or "filesystem://"
+BROKER_KIND = CELERY_BROKER_URL.split("://", 1)[0].split("+", 1)[0]
+if BROKER_KIND not in {"filesystem", "redis", "rediss", "amqp", "amqps", "pyamqp"}:
+    raise ImproperlyConfigured(
+        f"CELERY_BROKER_URL / REDIS_URL must start with redis://, rediss:// or amqp:// "
+        f"(got {BROKER_KIND}://)"
+    )
+if BROKER_KIND == "filesystem":
     _broker_dir = VAR_DIR / "broker"
     for _sub in ("queue", "processed", "control"):
         (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
@@ -224,18 +247,32 @@ if not REDIS_URL:
         "store_processed": False,
         "polling_interval": 0.1,
     }
-else:
+elif BROKER_KIND.startswith("redis"):
     # Tasks are short and never scheduled far ahead (the schedule lives in the database), so
     # the visibility timeout only bounds how long a killed worker's task waits to be redelivered.
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 300)
     }
+else:
+    # RabbitMQ: publish() returns only once the broker has taken the message (publisher
+    # confirms), so a lead's 2xx never hides a task that was lost on the wire; the queues
+    # below are durable and the messages persistent, so a broker restart keeps them.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"confirm_publish": True}
+    CELERY_BROKER_HEARTBEAT = 30
+# Declared the same on every broker: durable, one exchange each, and a queue of its own for
+# ringing so nothing ever waits in front of a salesperson's call.
+CELERY_TASK_QUEUES = [
+    Queue(name, Exchange(name, type="direct", durable=True), routing_key=name, durable=True)
+    for name in ("default", "ring")
+]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# With acks_late, a task whose broker connection dropped is redelivered; stop running it here.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 60
 CELERY_TASK_SOFT_TIME_LIMIT = 45
@@ -257,11 +294,29 @@ CELERY_BEAT_SCHEDULE["funnel-digest"] = {"task": "leads.funnel_digest_due", "sch
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
+# Logs: one JSON event per line in production (request id, lead, dealer, process as fields);
+# plain lines for `make run` (DEBUG) and tests. LOG_FORMAT=json|plain chooses explicitly.
+LOG_FORMAT = env_choice("LOG_FORMAT", "plain" if DEBUG or TESTING else "json", {"json", "plain"})
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"context": {"()": "leadflow.lib.logcontext.LogContextFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+            "timestamp": False,
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["context"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }

@@ -3,11 +3,13 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import include, path
 
+from leadflow.monitoring import metrics
 from leadflow.views import healthz
 from leads import hooks
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("metrics", metrics, name="metrics"),
     path("hooks/<slug:dealer_slug>/leads/", hooks.lead_webhook, name="lead-webhook"),
     path(
         "hooks/<slug:dealer_slug>/google-ads/", hooks.google_ads_webhook, name="google-ads-webhook"

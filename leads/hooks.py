@@ -15,6 +15,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from dealers.models import Dealer
+from leadflow.lib.logcontext import log_context_bind
 from leads.models import IntakeRecord
 from leads.parsers import PayloadError
 from leads.parsers.google_ads import parse_google_ads
@@ -86,6 +87,7 @@ def rejected(
 
 def accepted(result: IntakeResult) -> JsonResponse:
     lead = result.lead
+    log_context_bind(lead_id=lead.pk)
     return JsonResponse(
         {
             "id": lead.pk,

@@ -38,7 +38,7 @@ def _celery_eager() -> Iterator[None]:
     Inside a test transaction on_commit callbacks never fire, so tests that want the hand-off
     use ``django_capture_on_commit_callbacks(execute=True)`` or a live server.
     """
-    if not settings.REDIS_URL:
+    if settings.BROKER_KIND == "filesystem":
         # Keep the embedded broker's files away from the ones `make run` uses.
         folder = tempfile.mkdtemp(prefix="leadflow-broker-")
         celery_app.conf.broker_transport_options = {

@@ -23,7 +23,14 @@ from dealers.models import Dealer, Salesperson
 from followup.models import Attempt, Call
 from followup.providers import voice_provider
 from followup.providers.base import CallRequest, ProviderError
-from followup.services import attempt_gate, lead_next_action_refresh, lead_reached, lead_touched
+from followup.services import (
+    WATCHDOG_SECONDS,
+    attempt_gate,
+    lead_next_action_refresh,
+    lead_reached,
+    lead_touched,
+)
+from leadflow.lib.metrics import FIRST_RING_SECONDS, PROVIDER_ERRORS
 from leads.labels import action_code
 from leads.models import Lead, LeadEvent
 
@@ -183,6 +190,7 @@ def _dial(call: Call) -> str:
 
 def _dial_failed(*, call: Call, exc: ProviderError) -> str:
     lead = call.lead
+    PROVIDER_ERRORS.labels(call.provider, "voice", exc.kind, exc.code or "none").inc()
     if exc.kind == "transient" and call.tries < MAX_TRIES:
         # Retried by the dispatcher from the row, not by a Celery countdown.
         retry_at = timezone.now() + dt.timedelta(seconds=2**call.tries)
@@ -232,6 +240,7 @@ def call_reconcile(*, call_id: int) -> str:
             to=call.to, from_number=call.from_number, since=call.claimed_at or call.created_at
         )
     except ProviderError as exc:
+        PROVIDER_ERRORS.labels(call.provider, "voice", exc.kind, exc.code or "none").inc()
         Call.objects.filter(pk=call.pk).update(
             retry_at=timezone.now() + dt.timedelta(seconds=10), error=exc.message
         )
@@ -338,6 +347,21 @@ def _leg_advance(*, call_id: int, params: dict[str, str]) -> tuple[Call, str] | 
     return call, status
 
 
+def _first_ring_observe(*, call: Call) -> None:
+    """The ring-SLA histogram, clocked like /metrics' late-lead count (leadflow.monitoring):
+    from the lead's arrival, or from its first call's window when that opened later (after
+    hours the first call waits for the next window by design)."""
+    start = call.lead.received_at
+    due_at = (
+        Attempt.objects.filter(lead_id=call.lead_id, key="first_call")
+        .values_list("due_at", flat=True)
+        .first()
+    )
+    if due_at is not None:
+        start = max(start, due_at - dt.timedelta(seconds=WATCHDOG_SECONDS))
+    FIRST_RING_SECONDS.observe(max(0.0, ((call.rang_at or timezone.now()) - start).total_seconds()))
+
+
 def voice_status(*, call_id: int, params: dict[str, str]) -> None:
     """Status callback of a salesperson/BDC leg. Forward only; duplicates change nothing."""
     moved = _leg_advance(call_id=call_id, params=params)
@@ -346,7 +370,8 @@ def voice_status(*, call_id: int, params: dict[str, str]) -> None:
     call, status = moved
     lead = call.lead
     if status == "ringing":
-        Lead.objects.filter(pk=lead.pk, first_ring_at=None).update(first_ring_at=call.rang_at)
+        if Lead.objects.filter(pk=lead.pk, first_ring_at=None).update(first_ring_at=call.rang_at):
+            _first_ring_observe(call=call)
         lead.log(LeadEvent.Kind.CALL, data={"call": call.pk, "event": "ringing", "to": call.who})
     elif status == "in-progress":
         lead.log(LeadEvent.Kind.CALL, data={"call": call.pk, "event": "answered", "to": call.who})

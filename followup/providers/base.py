@@ -17,10 +17,12 @@ class CallRequest:
 class ProviderError(Exception):
     """A failed provider request, classified as "transient", "permanent" or "unknown"."""
 
-    def __init__(self, kind: str, message: str) -> None:
+    def __init__(self, kind: str, message: str, code: str = "") -> None:
         super().__init__(message)
         self.kind = kind
         self.message = message
+        # The provider's own error code ("21211"), or "" (timeouts, refused connections).
+        self.code = code
 
 
 class VoiceProvider(Protocol):

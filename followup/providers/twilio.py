@@ -15,7 +15,7 @@ STATUS_EVENTS = ["initiated", "ringing", "answered", "completed"]
 def _error(exc: Exception) -> ProviderError:
     code = twilio_error_code(exc)
     prefix = f"Twilio {code}: " if code else f"{type(exc).__name__}: "
-    return ProviderError(classify_twilio_error(exc), (prefix + str(exc))[:300])
+    return ProviderError(classify_twilio_error(exc), (prefix + str(exc))[:300], str(code or ""))
 
 
 class TwilioVoice:
