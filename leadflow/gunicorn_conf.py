@@ -9,8 +9,37 @@ bind = f"{os.environ.get('LEADFLOW_BIND', '127.0.0.1')}:{os.environ.get('PORT', 
 workers = int(os.environ.get("WEB_CONCURRENCY", "") or (os.cpu_count() or 1) + 1)
 timeout = 30
 graceful_timeout = 25
+# gunicorn 25+'s control socket is one path per user (~/.gunicorn): two instances on one machine
+# would take each other's. Nothing here uses it.
+control_socket_disable = True
 # LeadFlow logs each request itself, as one structured event with its request id.
 accesslog = None
+if os.environ.get("LOG_FORMAT", "json") == "json" and os.environ.get("DEBUG", "0") in ("0", ""):
+    # gunicorn's own lines (start, worker boot, timeouts) as the same JSON events as Django's.
+    logconfig_dict = {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {"context": {"()": "leadflow.lib.logcontext.LogContextFilter"}},
+        "formatters": {
+            "json": {
+                "()": "pythonjsonlogger.json.JsonFormatter",
+                "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+                "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+            }
+        },
+        "handlers": {
+            "console": {
+                "class": "logging.StreamHandler",
+                "formatter": "json",
+                "filters": ["context"],
+                "stream": "ext://sys.stdout",
+            }
+        },
+        "root": {"level": "INFO", "handlers": []},
+        "loggers": {
+            "gunicorn.error": {"level": "INFO", "handlers": ["console"], "propagate": False}
+        },
+    }
 # X-Forwarded-Proto from the TLS proxy in front (on this machine by default).
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 
