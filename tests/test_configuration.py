@@ -31,9 +31,9 @@ def test_compose_file_describes_the_production_topology():
 
     assert {"web", "worker", "worker-ring", "beat", "db", "redis"} <= set(services)
     assert "gunicorn leadflow.wsgi" in services["web"]["command"]
-    assert "celery -A leadflow worker -Q ring " in services["worker-ring"]["command"]
-    assert "celery -A leadflow worker -Q default,ring" in services["worker"]["command"]
-    assert "celery -A leadflow beat" in services["beat"]["command"]
+    assert "celery -A leadflow --quiet worker -Q ring " in services["worker-ring"]["command"]
+    assert "celery -A leadflow --quiet worker -Q default,ring" in services["worker"]["command"]
+    assert "celery -A leadflow --quiet beat" in services["beat"]["command"]
     for name in ("web", "worker", "worker-ring", "beat"):
         env = services[name]["environment"]
         assert env["DATABASE_URL"].startswith("postgres://")
