@@ -22,8 +22,9 @@ run: venv
 
 ## Production on one machine: gunicorn, ring worker, default worker, beat (Procfile, honcho).
 ## PostgreSQL and Redis/RabbitMQ from the environment or .env; refuses to start without them.
+## PROCESSES="ring worker" runs only those (a machine that adds workers).
 serve: venv
-	$(BIN)/python bin/serve
+	$(BIN)/python bin/serve $(PROCESSES)
 
 ## The whole suite. SQLite and the embedded broker unless DATABASE_URL / REDIS_URL are set.
 test: venv

@@ -20,5 +20,8 @@ def probe(sent_at: float) -> None:
     started = time.time()
     global _redis
     if _redis is None:
-        _redis = redis.Redis.from_url(os.environ["REDIS_URL"])
+        # Results go to Redis whichever broker carried the probe (RabbitMQ runs too).
+        _redis = redis.Redis.from_url(
+            os.environ.get("BENCH_PROBE_REDIS_URL") or os.environ["REDIS_URL"]
+        )
     _redis.rpush(PROBE_KEY, f"{started - sent_at:.6f}")

@@ -1,54 +1,51 @@
 """Speed to lead: webhook 2xx → FakeTwilio receives the salesperson's "create call" request.
 
-    python -m benchmarks.speed_to_lead [--count 1000] [--seconds 60]
+    python -m benchmarks.speed_to_lead [--count 1000] [--seconds 60] [--broker [redis,rabbitmq]]
+    python -m benchmarks.speed_to_lead --broker --short     # CI: both brokers, 200 leads each
 
 Runs gunicorn (2 workers) and two Celery worker processes (one for the "ring" queue only,
-one for "default" and "ring")
-against PostgreSQL (database lf_engine_bench, recreated) and Redis (db 1, flushed), with
-FakeTwilio serving in this process. Leads are posted evenly over ``--seconds`` by 16 client
-threads; broker probes (apply_async → a no-op task starting in the worker, on the "ring"
-queue) are interleaved with the leads, so both are measured under the same load. Every loop
-is bounded in count and time; the run stops by itself.
+one for "default" and "ring") against PostgreSQL (database lf_engine_bench or BENCH_DB, recreated) and the
+broker: Redis (BENCH_REDIS_URL, db 1, flushed) or RabbitMQ (BENCH_AMQP_URL, its queues purged),
+with FakeTwilio serving in this process. Leads are posted evenly over ``--seconds`` by 16
+client threads; broker probes (apply_async → a no-op task starting in the worker, on the
+"ring" queue) are interleaved with the leads, so both are measured under the same load. With
+several brokers each runs in a fresh child process, one after the other, and a table compares
+them. Every loop is bounded in count and time; the run stops by itself.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
-import statistics
 import subprocess
 import sys
-import threading
+import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import requests
 
+from benchmarks.load import (
+    created_by_lead,
+    first_call_leads,
+    lead_body,
+    percentile,
+    post_leads,
+    summary,
+    wait_calls,
+    wait_http,
+)
 from tests.fakes.twilio_api import FakeTwilio
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
-DB_NAME = "lf_engine_bench"
+DB_NAME = os.environ.get("BENCH_DB", "lf_engine_bench")
 PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/1")
+AMQP_URL = os.environ.get("BENCH_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/leadflow_bench")
+BROKERS = {"redis": REDIS_URL, "rabbitmq": AMQP_URL}
 TOKEN = "lf_bench_token"
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
-    return ordered[index]
-
-
-def summary(values: list[float]) -> str:
-    if not values:
-        return "no samples"
-    ms = [v * 1000 for v in values]
-    return (
-        f"n={len(ms)} p50={percentile(ms, 50):.1f} ms p99={percentile(ms, 99):.1f} ms "
-        f"max={max(ms):.1f} ms mean={statistics.fmean(ms):.1f} ms"
-    )
 
 
 def recreate_database() -> None:
@@ -59,31 +56,26 @@ def recreate_database() -> None:
         conn.execute(f"CREATE DATABASE {DB_NAME}")
 
 
-def wait_http(url: str, deadline: float) -> None:
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(url, timeout=1).status_code < 500:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.2)
-    raise SystemExit(f"{url} did not come up")
+def empty_broker(broker: str) -> None:
+    import redis
+    from kombu import Connection, Queue
+
+    redis.Redis.from_url(REDIS_URL).flushdb()  # the probe's results live here on both brokers
+    if broker == "rabbitmq":
+        with Connection(AMQP_URL) as conn:
+            for name in ("default", "ring"):
+                Queue(name, durable=True)(conn.default_channel).declare()
+                conn.default_channel.queue_purge(name)
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--count", type=int, default=1000)
-    parser.add_argument("--seconds", type=float, default=60.0)
-    parser.add_argument("--port", type=int, default=8765)
-    parser.add_argument("--probe-every", type=int, default=5, help="a broker probe per N leads")
-    args = parser.parse_args()
-
+def measure(args: argparse.Namespace, broker: str) -> dict:
     fake = FakeTwilio()
     base = f"http://127.0.0.1:{args.port}"
     env = {
         **os.environ,
         "DATABASE_URL": f"{PG}/{DB_NAME}",
         "REDIS_URL": REDIS_URL,
+        "BENCH_PROBE_REDIS_URL": REDIS_URL,
         "SECRET_KEY": "benchmark-only-secret-key-" + "x" * 30,
         "DEBUG": "0",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
@@ -93,15 +85,20 @@ def main() -> int:
         "TWILIO_AUTH_TOKEN": fake.auth_token,
         "TWILIO_API_BASE_URL": fake.base_url,
         "LEADFLOW_DEMO_TOKEN": TOKEN,
+        "LEADFLOW_ENV_FILE": "",
         "LOG_LEVEL": "WARNING",
         "AXES_ENABLED": "0",
         "DJANGO_SETTINGS_MODULE": "leadflow.settings",
     }
+    env.pop("CELERY_BROKER_URL", None)
+    if broker == "rabbitmq":
+        env["CELERY_BROKER_URL"] = AMQP_URL
+    os.environ.clear()
     os.environ.update(env)
     recreate_database()
+    empty_broker(broker)
     import redis
 
-    redis.Redis.from_url(REDIS_URL).flushdb()
     manage = [PY, "manage.py"]
     subprocess.run([*manage, "migrate", "--no-input", "-v", "0"], env=env, check=True, cwd=ROOT)
     subprocess.run([*manage, "seed_demo"], env=env, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
@@ -110,7 +107,6 @@ def main() -> int:
 
     django.setup()
     from benchmarks.probe import PROBE_KEY, probe
-    from followup.models import Call
 
     gunicorn = [PY, "-m", "gunicorn", "leadflow.wsgi", "-w", "2", "-b", f"127.0.0.1:{args.port}"]
     children = [subprocess.Popen([*gunicorn, "--log-level", "warning"], env=env, cwd=ROOT)]
@@ -141,74 +137,44 @@ def main() -> int:
             time.sleep(0.05)
         redis_client.delete(PROBE_KEY)
 
-        sent: dict[int, tuple[float, float]] = {}  # lead id → (request sent, 2xx received)
-        errors: list[str] = []
-        lock = threading.Lock()
-        start = time.time() + 0.5
-        interval = args.seconds / max(args.count, 1)
-        session_local = threading.local()
-
-        def post(i: int) -> None:
-            delay = start + i * interval - time.time()
-            if delay > 0:
-                time.sleep(delay)
-            session = getattr(session_local, "s", None)
-            if session is None:
-                session = session_local.s = requests.Session()
-            t0 = time.time()
-            try:
-                resp = session.post(
-                    f"{base}/hooks/demo/leads/",
-                    json=lead_body(i),
-                    timeout=30,
-                    headers={"Authorization": f"Bearer {TOKEN}"},
-                )
-            except requests.RequestException as exc:
-                with lock:
-                    errors.append(str(exc))
-                return
-            t1 = time.time()
-            if resp.status_code >= 300:
-                with lock:
-                    errors.append(f"{resp.status_code} {resp.text[:100]}")
-                return
-            with lock:
-                sent[resp.json()["id"]] = (t0, t1)
-            if i % args.probe_every == 0:
-                probe.apply_async(args=[time.time()], queue="ring")
-
-        with ThreadPoolExecutor(max_workers=16) as pool:
-            list(pool.map(post, range(args.count)))
-        posted_in = time.time() - start
-
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and len(fake.calls_created()) < len(sent):
-            time.sleep(0.2)
-        created = {r.sid: r.at for r in fake.calls_created()}
-        by_lead = dict(
-            Call.objects.filter(
-                leg="agent", attempt__key="first_call", sid__in=list(created)
-            ).values_list("lead_id", "sid")
+        posted = post_leads(
+            base,
+            TOKEN,
+            count=args.count,
+            seconds=args.seconds,
+            every=args.probe_every,
+            on_every=lambda: probe.apply_async(args=[time.time()], queue="ring"),
         )
-        after_2xx = [
-            created[by_lead[lead]] - t1 for lead, (_, t1) in sent.items() if lead in by_lead
-        ]
+        wait_calls(fake, len(posted.sent))
+        created = created_by_lead(fake, first_call_leads())
+        after_2xx = [created[lead] - t1 for lead, (_, t1) in posted.sent.items() if lead in created]
         after_sent = [
-            created[by_lead[lead]] - t0 for lead, (t0, _) in sent.items() if lead in by_lead
+            created[lead] - t0 for lead, (t0, _) in posted.sent.items() if lead in created
         ]
         probes = [float(v) for v in redis_client.lrange(PROBE_KEY, 0, -1)]
-        rtt = [t1 - t0 for t0, t1 in sent.values()]
+        rtt = [t1 - t0 for t0, t1 in posted.sent.values()]
+        print(f"--- broker: {broker}")
         print(
-            f"leads posted: {len(sent)} of {args.count} in {posted_in:.1f} s; errors: {len(errors)}"
+            f"leads posted: {len(posted.sent)} of {args.count} in {posted.seconds:.1f} s; "
+            f"errors: {len(posted.errors)}"
         )
-        print(f"calls created at the fake: {len(created)}; matched to leads: {len(after_2xx)}")
-        print(f"webhook 2xx → create call:        {summary(after_2xx)}")
+        print(f"calls created at the fake: {len(fake.calls_created())}; matched: {len(after_2xx)}")
+        print(f"webhook 2xx → create call:          {summary(after_2xx)}")
         print(f"webhook request sent → create call: {summary(after_sent)}")
-        print(f"webhook response time:             {summary(rtt)}")
+        print(f"webhook response time:              {summary(rtt)}")
         print(f"broker round-trip (probe):          {summary(probes)}")
-        if errors:
-            print("first errors:", errors[:3])
-        return 0
+        if posted.errors:
+            print("first errors:", posted.errors[:3])
+        return {
+            "broker": broker,
+            "leads": len(posted.sent),
+            "errors": len(posted.errors),
+            "rung": len(after_2xx),
+            "p50": percentile(after_2xx, 50) * 1000 if after_2xx else None,
+            "p99": percentile(after_2xx, 99) * 1000 if after_2xx else None,
+            "probe_p50": percentile(probes, 50) * 1000 if probes else None,
+            "probe_p99": percentile(probes, 99) * 1000 if probes else None,
+        }
     finally:
         for child in children:
             child.terminate()
@@ -220,21 +186,60 @@ def main() -> int:
         fake.close()
 
 
-def lead_body(i: int) -> dict:
-    return {
-        "source": "website",
-        "external_id": f"bench-{i}",
-        "customer": {
-            "first_name": "Bench",
-            "last_name": f"Lead {i}",
-            "email": f"bench{i}@example.de",
-            "phone": f"+4915{100000000 + i}",
-            "preferred_channel": "phone",
-        },
-        "vehicle": {"make": "Volkswagen", "model": "Golf"},
-        "message": "Ist der Golf noch verfügbar?",
-        "consent": {"phone": True, "email": True, "whatsapp": False},
-    }
+def compare(args: argparse.Namespace, brokers: list[str]) -> int:
+    """Each broker in a child process of its own (settings are read once per process)."""
+    results = []
+    for broker in brokers:
+        with tempfile.NamedTemporaryFile(suffix=".json") as out:
+            command = [PY, "-m", "benchmarks.speed_to_lead", "--broker", broker]
+            command += ["--count", str(args.count), "--seconds", str(args.seconds)]
+            command += ["--port", str(args.port), "--probe-every", str(args.probe_every)]
+            command += ["--json", out.name]
+            if subprocess.run(command, cwd=ROOT, timeout=args.seconds + 600).returncode:
+                return 1
+            results.append(json.loads(Path(out.name).read_text()))
+
+    def ms(value: float | None) -> str:
+        return f"{value:.1f} ms" if value is not None else "—"
+
+    print("\n| broker | leads | rung | 2xx → create call p50 | p99 | broker round trip p50 | p99 |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    for r in results:
+        print(
+            f"| {r['broker']} | {r['leads']} | {r['rung']} | {ms(r['p50'])} | {ms(r['p99'])} "
+            f"| {ms(r['probe_p50'])} | {ms(r['probe_p99'])} |"
+        )
+    return 0 if all(r["rung"] == r["leads"] and not r["errors"] for r in results) else 1
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--count", type=int, default=1000)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--probe-every", type=int, default=5, help="a broker probe per N leads")
+    parser.add_argument(
+        "--broker",
+        nargs="?",
+        const="redis,rabbitmq",
+        default="redis",
+        help="redis, rabbitmq, or both (comma-separated; --broker alone: both)",
+    )
+    parser.add_argument("--short", action="store_true", help="200 leads in 20 s (CI)")
+    parser.add_argument("--json", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.short:
+        args.count, args.seconds = 200, 20.0
+    brokers = [b.strip() for b in args.broker.split(",") if b.strip()]
+    unknown = [b for b in brokers if b not in BROKERS]
+    if unknown:
+        parser.error(f"unknown broker {unknown[0]!r}: use redis and/or rabbitmq")
+    if len(brokers) > 1:
+        return compare(args, brokers)
+    result = measure(args, brokers[0])
+    if args.json:
+        Path(args.json).write_text(json.dumps(result))
+    return 0
 
 
 if __name__ == "__main__":
