@@ -71,6 +71,8 @@ def start(
         "LEADFLOW_DEMO_TOKEN": TOKEN,
         "LOG_LEVEL": "WARNING",
         "AXES_ENABLED": "0",
+        # Emails are not what is measured; the console backend would only flood the output.
+        "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
     }
     if mode == "serve":
         import psycopg

@@ -60,8 +60,13 @@ def empty_broker(broker: str) -> None:
     import redis
     from kombu import Connection, Queue
 
-    redis.Redis.from_url(REDIS_URL).flushdb()  # the probe's results live here on both brokers
-    if broker == "rabbitmq":
+    from benchmarks.probe import PROBE_KEY
+
+    client = redis.Redis.from_url(REDIS_URL)
+    client.delete(PROBE_KEY)  # the probe's results live here on both brokers
+    if broker == "redis":
+        client.flushdb()
+    else:
         with Connection(AMQP_URL) as conn:
             for name in ("default", "ring"):
                 Queue(name, durable=True)(conn.default_channel).declare()
@@ -88,6 +93,8 @@ def measure(args: argparse.Namespace, broker: str) -> dict:
         "LEADFLOW_ENV_FILE": "",
         "LOG_LEVEL": "WARNING",
         "AXES_ENABLED": "0",
+        # Emails are not what is measured; the console backend would only flood the output.
+        "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
         "DJANGO_SETTINGS_MODULE": "leadflow.settings",
     }
     env.pop("CELERY_BROKER_URL", None)
