@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from dealers.admin_scoping import DealerScopedAdmin
-from dealers.models import Dealer, Salesperson
+from dealers.models import Dealer, Salesperson, Vehicle
 
 
 class SalespersonInline(admin.TabularInline):
@@ -58,3 +59,40 @@ class SalespersonAdmin(DealerScopedAdmin):
     list_filter = ["dealer", "role", "on_duty"]
     search_fields = ["user__username", "user__first_name", "user__last_name", "phone"]
     raw_id_fields = ["user"]
+
+
+@admin.register(Vehicle)
+class VehicleAdmin(DealerScopedAdmin):
+    """The stock as the feed last described it; corrections here are overwritten by the
+    next push that names the car."""
+
+    list_display = [
+        "stock_number",
+        "vin",
+        "make",
+        "model",
+        "year",
+        "condition",
+        "price",
+        "status",
+        "updated_at",
+    ]
+    list_filter = ["status", "condition", "make"]
+    search_fields = ["stock_number", "vin", "make", "model"]
+    readonly_fields = ["sold_at", "first_seen_at", "updated_at"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+    def get_list_filter(self, request):
+        filters = super().get_list_filter(request)
+        return ["dealer", *filters] if request.user.is_superuser else filters
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        # Staff enter cars for their own dealer only; the dealer is set for them.
+        return fields if request.user.is_superuser else ["dealer", *fields]
+
+    def save_model(self, request, obj, form, change):
+        staff = getattr(request.user, "salesperson", None)
+        if not request.user.is_superuser and staff is not None:
+            obj.dealer_id = staff.dealer_id
+        super().save_model(request, obj, form, change)

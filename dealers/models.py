@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo, available_timezones
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from dealers import hours
@@ -215,3 +216,78 @@ class Salesperson(models.Model):
         return hours.is_within(
             self.working_hours or self.dealer.opening_hours, when, self.dealer.tz
         )
+
+
+class VehicleQuerySet(models.QuerySet):
+    def for_dealer(self, dealer: Dealer) -> VehicleQuerySet:
+        return self.filter(dealer=dealer)
+
+    def in_stock(self) -> VehicleQuerySet:
+        return self.filter(status=Vehicle.Status.AVAILABLE)
+
+
+class Vehicle(models.Model):
+    """One car of a dealer's stock, as the dealer's inventory feed last described it.
+
+    A car is known by its stock number or its VIN (at least one); a feed row finds its car by
+    either, so a feed that adds the VIN later updates the same car instead of adding a second.
+    """
+
+    class Status(models.TextChoices):
+        AVAILABLE = "available", _("Available")
+        SOLD = "sold", _("Sold")
+
+    class Condition(models.TextChoices):
+        NEW = "new", _("New")
+        USED = "used", _("Used")
+
+    dealer = models.ForeignKey(Dealer, on_delete=models.CASCADE, related_name="vehicles")
+    stock_number = models.CharField(_("stock number"), max_length=40, blank=True)
+    vin = models.CharField(_("VIN"), max_length=17, blank=True)
+    make = models.CharField(_("make"), max_length=60, blank=True)
+    model = models.CharField(_("model"), max_length=100, blank=True)
+    year = models.PositiveSmallIntegerField(_("year"), null=True, blank=True)
+    condition = models.CharField(_("new/used"), max_length=4, blank=True, choices=Condition.choices)
+    price = models.DecimalField(_("price"), max_digits=10, decimal_places=2, null=True, blank=True)
+    mileage_km = models.PositiveIntegerField(_("mileage (km)"), null=True, blank=True)
+    listing_url = models.URLField(_("listing URL"), max_length=500, blank=True)
+    photo_url = models.URLField(_("photo URL"), max_length=500, blank=True)
+    status = models.CharField(
+        _("availability"), max_length=10, choices=Status.choices, default=Status.AVAILABLE
+    )
+    sold_at = models.DateTimeField(_("sold"), null=True, blank=True)
+    first_seen_at = models.DateTimeField(_("first in the feed"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("last changed"), auto_now=True)
+
+    objects = VehicleQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("vehicle in stock")
+        verbose_name_plural = _("inventory")
+        ordering = ["dealer", "make", "model", "stock_number"]
+        constraints = [
+            # The feed's idempotency keys: one car per stock number and per VIN at a dealer.
+            models.UniqueConstraint(
+                fields=["dealer", "stock_number"],
+                condition=~Q(stock_number=""),
+                name="vehicle_unique_stock_number",
+            ),
+            models.UniqueConstraint(
+                fields=["dealer", "vin"], condition=~Q(vin=""), name="vehicle_unique_vin"
+            ),
+            models.CheckConstraint(
+                condition=~Q(stock_number="", vin=""), name="vehicle_has_stock_number_or_vin"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["dealer", "status", "make", "model"], name="vehicle_similar"),
+            models.Index(fields=["dealer", "status", "price"], name="vehicle_by_price"),
+        ]
+
+    def __str__(self) -> str:
+        name = " ".join(p for p in (self.make, self.model, str(self.year or "")) if p)
+        return f"{name or _('Vehicle')} ({self.stock_number or self.vin})"
+
+    @property
+    def is_available(self) -> bool:
+        return self.status == self.Status.AVAILABLE

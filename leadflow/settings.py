@@ -185,6 +185,12 @@ CONTENT_SECURITY_POLICY = {
 
 # Webhooks: a lead is a few KB; anything over this is refused (413) but still recorded.
 LEADFLOW_MAX_BODY_BYTES = env_int("LEADFLOW_MAX_BODY_BYTES", 256 * 1024)
+# An inventory feed lists the whole stock: a few hundred bytes per car.
+LEADFLOW_MAX_INVENTORY_BYTES = env_int("LEADFLOW_MAX_INVENTORY_BYTES", 8 * 1024 * 1024)
+# The customer's booking page: how long its link works, the slot length, how far ahead.
+LEADFLOW_BOOKING_LINK_DAYS = env_int("LEADFLOW_BOOKING_LINK_DAYS", 14)
+LEADFLOW_BOOKING_SLOT_MINUTES = env_int("LEADFLOW_BOOKING_SLOT_MINUTES", 60)
+LEADFLOW_BOOKING_DAYS_AHEAD = env_int("LEADFLOW_BOOKING_DAYS_AHEAD", 10)
 LEADFLOW_DEMO_TOKEN = env_str("LEADFLOW_DEMO_TOKEN")
 # GET /metrics answers only with "Authorization: Bearer <this>"; unset, /metrics is off (404).
 LEADFLOW_METRICS_TOKEN = env_str("LEADFLOW_METRICS_TOKEN")

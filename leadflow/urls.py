@@ -15,6 +15,7 @@ urlpatterns = [
         "hooks/<slug:dealer_slug>/google-ads/", hooks.google_ads_webhook, name="google-ads-webhook"
     ),
     path("hooks/<slug:dealer_slug>/meta/", hooks.meta_webhook, name="meta-webhook"),
+    path("hooks/<slug:dealer_slug>/inventory/", hooks.inventory_webhook, name="inventory-webhook"),
     path("anymail/", include("anymail.urls")),
     path("reports/", include("leads.report_urls")),
     path("", include("followup.urls")),

@@ -14,6 +14,13 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from dealers.inventory import (
+    InventoryInvalid,
+    InventoryUnreadable,
+    feed_format,
+    inventory_import,
+    inventory_parse,
+)
 from dealers.models import Dealer
 from leadflow.lib.logcontext import log_context_bind
 from leads.models import IntakeRecord
@@ -48,9 +55,9 @@ RECORDED_HEADERS = (
 XML_TYPES = ("application/xml", "text/xml")
 
 
-def read_body(request: HttpRequest) -> tuple[bytes, int]:
+def read_body(request: HttpRequest, limit: int | None = None) -> tuple[bytes, int]:
     """At most the allowed size plus one byte, and the size the client announced or sent."""
-    limit = settings.LEADFLOW_MAX_BODY_BYTES
+    limit = limit or settings.LEADFLOW_MAX_BODY_BYTES
     try:
         announced = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
@@ -174,17 +181,18 @@ def failed(record: IntakeRecord, error: str) -> JsonResponse:
 
 
 def intake_open(
-    request: HttpRequest, dealer_slug: str, *, source: str, fmt: str
+    request: HttpRequest, dealer_slug: str, *, source: str, fmt: str, limit: int | None = None
 ) -> tuple[IntakeRecord, Dealer | None, bytes, int]:
     """Read the body (bounded) and write the request down before anything judges it."""
-    body, size = read_body(request)
+    limit = limit or settings.LEADFLOW_MAX_BODY_BYTES
+    body, size = read_body(request, limit)
     dealer = Dealer.objects.filter(slug=dealer_slug).first()
     record = intake_record_start(
         dealer=dealer,
         dealer_slug=dealer_slug,
         source=source,
         fmt=fmt,
-        body=body[: settings.LEADFLOW_MAX_BODY_BYTES],
+        body=body[:limit],
         content_type=request.content_type or "",
         headers=recorded_headers(request),
         body_size=size,
@@ -192,8 +200,8 @@ def intake_open(
     return record, dealer, body, size
 
 
-def too_large(record: IntakeRecord, size: int) -> JsonResponse:
-    limit = settings.LEADFLOW_MAX_BODY_BYTES
+def too_large(record: IntakeRecord, size: int, limit: int | None = None) -> JsonResponse:
+    limit = limit or settings.LEADFLOW_MAX_BODY_BYTES
     return rejected(record, 413, f"body of {size} bytes is over the limit of {limit} bytes")
 
 
@@ -286,3 +294,43 @@ def meta_verify(request: HttpRequest, dealer_slug: str) -> HttpResponse:
         return HttpResponse("verification refused", status=403, content_type="text/plain")
     intake_record_settle(record=record, outcome=IntakeRecord.Outcome.IGNORED, status_code=200)
     return HttpResponse(params.get("hub.challenge", ""), content_type="text/plain")
+
+
+# --- Inventory feed ------------------------------------------------------------------------------
+
+
+@csrf_exempt
+@require_POST
+def inventory_webhook(request: HttpRequest, dealer_slug: str) -> JsonResponse:
+    """The dealer's stock, JSON or CSV; applied all or nothing, idempotent per car."""
+    fmt = feed_format(request.content_type or "")
+    limit = settings.LEADFLOW_MAX_INVENTORY_BYTES
+    record, dealer, body, size = intake_open(
+        request, dealer_slug, source="inventory", fmt=f"inventory-{fmt or 'unknown'}", limit=limit
+    )
+    if dealer is None:
+        return rejected(record, 404, f"no dealer {dealer_slug!r}")
+    if not dealer.webhook_token_matches(bearer_token(request)):
+        return rejected(record, 401, "missing or wrong bearer token")
+    if dealer.signing_secret and not signature_valid(
+        dealer.signing_secret, body, request.headers.get("X-LeadFlow-Signature", "")
+    ):
+        return rejected(record, 401, "missing or wrong X-LeadFlow-Signature")
+    if size > limit:
+        return too_large(record, size, limit)
+    if fmt is None:
+        return rejected(record, 415, f"no reader for {request.content_type!r}; send JSON or CSV")
+    try:
+        rows, complete = inventory_parse(body, fmt=fmt)
+        complete = complete or request.GET.get("complete") in ("1", "true")
+        result = inventory_import(dealer=dealer, rows=rows, complete=complete)
+    except InventoryUnreadable as exc:
+        return rejected(record, 400, exc.message)
+    except InventoryInvalid as exc:
+        return rejected(record, 422, "invalid inventory; nothing was changed", exc.errors)
+    except Exception as exc:
+        log.exception("inventory intake %s failed", record.pk)
+        intake_record_fail(record=record, error=f"{type(exc).__name__}: {exc}")
+        return failed(record, "internal error; the request was recorded, nothing was changed")
+    intake_record_settle(record=record, outcome=IntakeRecord.Outcome.IMPORTED, status_code=200)
+    return JsonResponse({**result.as_json(), "intake_id": record.pk}, status=200)

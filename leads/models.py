@@ -358,6 +358,7 @@ class IntakeRecord(models.Model):
         REJECTED = "rejected", _("Rejected")
         FAILED = "failed", _("Failed (server error)")
         IGNORED = "ignored", _("Nothing to do")
+        IMPORTED = "imported", _("Inventory imported")
 
     # Null only for requests naming a dealer that does not exist: kept for the record, shown
     # to superusers only.
@@ -398,6 +399,9 @@ class IntakeRecord(models.Model):
 
     @property
     def replayable(self) -> bool:
+        # An inventory feed is not replayed: the dealer's next push carries the whole stock.
+        if self.format.startswith("inventory"):
+            return False
         return self.dealer_id is not None and self.outcome in (
             self.Outcome.REJECTED,
             self.Outcome.FAILED,
