@@ -65,6 +65,11 @@ def _spans(hours: WeeklyHours, day: dt.date) -> list[tuple[dt.time, dt.time]]:
     return [(_parse(a), _parse(b)) for a, b in hours.get(WEEKDAYS[day.weekday()], [])]
 
 
+def day_spans(hours: WeeklyHours, day: dt.date) -> list[tuple[dt.time, dt.time]]:
+    """The day's windows as (start, end) local times, earliest first."""
+    return sorted(_spans(hours, day))
+
+
 def is_within(hours: WeeklyHours, when: dt.datetime, tz: ZoneInfo) -> bool:
     local = when.astimezone(tz)
     now = local.time().replace(tzinfo=None)

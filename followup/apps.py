@@ -8,6 +8,7 @@ class FollowupConfig(AppConfig):
 
     def ready(self) -> None:
         # Email and WhatsApp: anymail's signals, and with them the outbox tasks and admin.
+        import followup.booking.tasks  # noqa: F401  (the booking page's notice task)
         import followup.message_receivers  # noqa: F401
         from followup import receivers  # noqa: F401  (connects to leads.signals.lead_received)
         from followup.engine import FollowupEngine

@@ -146,14 +146,21 @@ def message_templates(*, lead: Lead) -> list[tuple[str, str]]:
     return usable
 
 
-def appointment_booked(*, lead: Lead, by: Salesperson) -> None:
-    """Confirm ``lead.appointment_at`` to the customer by their preferred channel (as far as
-    allowed) and schedule a reminder for the day before. Booking again replaces the
-    reminder of the earlier booking."""
+def appointment_booked(
+    *,
+    lead: Lead,
+    by: Salesperson | None,
+    prefer: str | None = None,
+    context: dict[str, Any] | None = None,
+) -> None:
+    """Confirm ``lead.appointment_at`` to the customer by their preferred channel (or
+    ``prefer``, as far as allowed) and schedule a reminder for the day before. Booking again
+    replaces the reminder of the earlier booking. ``by`` is None when the customer booked.
+    An emailed confirmation carries the appointment as an .ics file."""
     if lead.appointment_at is None:
         raise EngineUnavailable(_("The lead has no appointment time."))
     messages_cancel(lead=lead, reason="appointment changed", purposes=[tpl.REMINDER])
-    channel = _appointment_channel(lead)
+    channel = _appointment_channel(lead, prefer=prefer)
     if channel is None:
         lead.log(
             LeadEvent.Kind.MESSAGE,
@@ -161,7 +168,7 @@ def appointment_booked(*, lead: Lead, by: Salesperson) -> None:
             data={"purpose": tpl.APPOINTMENT, "status": "not_sent", "reason": "no channel"},
         )
         return
-    context = {"appointment_at": lead.appointment_at.isoformat()}
+    context = {**(context or {}), "appointment_at": lead.appointment_at.isoformat()}
     confirmation = _message_create(
         lead=lead, channel=channel, purpose=tpl.APPOINTMENT, sent_by=by, context=context
     )
@@ -214,9 +221,9 @@ def _is_mobile(phone: str) -> bool:
         return False
 
 
-def _appointment_channel(lead: Lead) -> str | None:
+def _appointment_channel(lead: Lead, prefer: str | None = None) -> str | None:
     order = [EMAIL, WHATSAPP]
-    if lead.preferred_channel == WHATSAPP:
+    if (prefer or lead.preferred_channel) == WHATSAPP:
         order.reverse()
     for channel in order:
         if channel_refusal(lead=lead, channel=channel) is None:

@@ -87,6 +87,10 @@ def stop_reason(*, lead: Lead, attempt: Attempt) -> str:
         return "opted out"
     if attempt.requested_by_id is not None:
         return ""
+    if attempt.purpose == "callback":
+        # The customer asked for this call on the booking page: it happens while the lead is
+        # open, reached or not.
+        return "" if lead.is_open else str(lead.status)
     if attempt.purpose == "recovery":
         return "" if lead.status == Lead.Status.LOST else f"lead is {lead.status}"
     if lead.status == Lead.Status.LOST:

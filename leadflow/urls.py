@@ -22,5 +22,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("followup.message_urls")),
+    path("", include("followup.booking.urls")),
     path("", include("leads.urls")),
 ]

@@ -33,6 +33,7 @@ ACTIONS: dict[str, Promise] = {
     "first_whatsapp": _("First WhatsApp"),
     "recovery": _("BDC recovery call"),
     "appointment": _("Appointment"),
+    "callback": _("Call back at the customer's chosen time"),
 }
 # The engine's channel names, for an attempt without a label.
 CHANNEL_ACTIONS = {"phone": "call", "email": "email", "whatsapp": "whatsapp", "lost": "lost"}

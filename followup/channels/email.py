@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import smtplib
 from email.utils import formataddr
@@ -17,6 +18,7 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.crypto import constant_time_compare, salted_hmac
 
+from followup.booking.ics import appointment_ics
 from followup.messages_models import OutboundMessage
 from followup.twilio_client import TwilioFailure
 from leads.models import Lead
@@ -109,6 +111,10 @@ def email_send(message: OutboundMessage) -> str:
         },
     )
     email.attach_alternative(html, "text/html")
+    invite = _appointment_ics(message)
+    if invite is not None:
+        email.attach("termin.ics" if message.language == "de" else "appointment.ics", invite,
+                     "text/calendar; charset=utf-8; method=PUBLISH")
     # anymail: tracking events carry this back, so they find the row even without an id.
     email.metadata = {"lf_message": str(message.pk)}
     try:
@@ -121,6 +127,24 @@ def email_send(message: OutboundMessage) -> str:
             raise SendFailed(TwilioFailure.PERMANENT, "the email service rejected the recipient")
         return status.message_id or ""
     return ""
+
+
+def _appointment_ics(message: OutboundMessage) -> bytes | None:
+    """The appointment a confirmation or reminder is about, for the customer's calendar."""
+    if message.purpose not in ("appointment", "reminder"):
+        return None
+    try:
+        starts_at = dt.datetime.fromisoformat(message.context["appointment_at"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    minutes = message.context.get("minutes")
+    return appointment_ics(
+        lead=message.lead,
+        starts_at=starts_at,
+        minutes=minutes if isinstance(minutes, int) else settings.LEADFLOW_BOOKING_SLOT_MINUTES,
+        kind=str(message.context.get("kind") or "visit"),
+        language=message.language or message.dealer.language,
+    )
 
 
 def classify_email_error(exc: BaseException) -> SendFailed:
