@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from followup.models import Attempt, CadenceStep, Call
+from dealers.admin_scoping import DealerScopedAdmin
+from followup.models import Attempt, Booking, CadenceStep, Call
 
 
 @admin.register(CadenceStep)
@@ -26,3 +27,22 @@ class CallAdmin(admin.ModelAdmin):
     list_filter = ("status", "leg", "provider")
     raw_id_fields = ("lead", "attempt", "parent", "salesperson")
     search_fields = ("sid", "to")
+
+
+@admin.register(Booking)
+class BookingAdmin(DealerScopedAdmin):
+    """What customers booked on the booking page (the appointment itself is on the lead)."""
+
+    list_display = ["starts_at", "kind", "status", "lead", "salesperson", "created_at"]
+    list_filter = ["kind", "status"]
+    raw_id_fields = ["lead", "salesperson"]
+    readonly_fields = [
+        "dealer",
+        "lead",
+        "kind",
+        "starts_at",
+        "ends_at",
+        "created_at",
+        "notified_at",
+    ]
+    fields = [*readonly_fields, "salesperson", "status", "cancelled_at"]

@@ -272,7 +272,6 @@ class Call(models.Model):
 
 
 # Email and WhatsApp: the outbox, templates and inbound messages.
-from followup.messages_models import InboundMessage, MessageTemplate, OutboundMessage  # noqa: E402, F401
-
 # Bookings customers make on the booking page.
 from followup.booking.models import Booking  # noqa: E402, F401
+from followup.messages_models import InboundMessage, MessageTemplate, OutboundMessage  # noqa: E402, F401

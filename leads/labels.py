@@ -98,6 +98,8 @@ REASONS: dict[str, Promise] = {
     "no allowed time": _("no allowed contact time"),
     "outside hours": _("outside hours"),
     "appointment changed": _("appointment changed"),
+    "appointment booked by the customer": _("appointment booked by the customer"),
+    "the customer asked to be called later": _("the customer asked to be called later"),
     "no channel": _("no channel"),
     "handed on": _("handed on by the salesperson"),
     "manual": _("assigned by hand"),

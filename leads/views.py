@@ -324,6 +324,7 @@ def describe(event: LeadEvent) -> str:
                 "inbound": _("Evidence: a reply from the customer."),
                 "note": _("Evidence: the salesperson's note."),
                 "reached": _("Evidence: reached before."),
+                "customer_booking": _("Evidence: booked by the customer on the booking page."),
             }.get(evidence.get("kind"), "")
         return text
     if kind == K.CALL:
@@ -389,6 +390,8 @@ def describe(event: LeadEvent) -> str:
         text = _("Appointment on %(at)s.") % {"at": _local(data.get("at"))}
         if data.get("moved_from"):
             text += " " + _("Moved from %(at)s.") % {"at": _local(data["moved_from"])}
+        if data.get("by_customer"):
+            text += " " + _("Booked by the customer.")
         return text
     return event.get_kind_display()
 

@@ -23,6 +23,9 @@ MIN_NOTICE = dt.timedelta(hours=2)
 CALLBACK_STEP = dt.timedelta(minutes=30)
 CALLBACK_NOTICE = dt.timedelta(minutes=30)
 CALLBACK_DAYS = 5
+# However long a dealer is "open" (a BDC around the clock, the demo), nobody visits a
+# showroom or takes a sales call at 3 a.m.
+DAYTIME: hours.WeeklyHours = {day: [["07:00", "21:00"]] for day in hours.WEEKDAYS}
 
 
 @dataclass(frozen=True)
@@ -106,14 +109,16 @@ def free_slots(*, lead: Lead, now: dt.datetime | None = None) -> list[Slot]:
     now = now or timezone.now()
     dealer = lead.dealer
     person = calendar_owner(lead)
-    schedules = [dealer.opening_hours]
+    schedules = [dealer.opening_hours, DAYTIME]
     if person is not None and person.working_hours:
         schedules.append(person.working_hours)
     length = slot_length()
     first_day = now.astimezone(dealer.tz).date()
     starts = [
         s
-        for s in _grid(schedules, dealer.tz, first_day, settings.LEADFLOW_BOOKING_DAYS_AHEAD, length)
+        for s in _grid(
+            schedules, dealer.tz, first_day, settings.LEADFLOW_BOOKING_DAYS_AHEAD, length
+        )
         if s >= now + MIN_NOTICE
     ]
     if not starts:
@@ -136,7 +141,7 @@ def callback_times(*, lead: Lead, now: dt.datetime | None = None) -> list[dt.dat
     dealer = lead.dealer
     first_day = now.astimezone(dealer.tz).date()
     starts = _grid(
-        [dealer.opening_hours, dealer.contact_hours],
+        [dealer.opening_hours, dealer.contact_hours, DAYTIME],
         dealer.tz,
         first_day,
         CALLBACK_DAYS,

@@ -60,7 +60,9 @@ def _language(request: HttpRequest, lead: Lead | None) -> str:
     asked = request.GET.get("lang", "")
     if asked in LANGUAGES:
         return asked
-    return customer_language(lead) if lead is not None else settings.LANGUAGE_CODE
+    if lead is None:
+        return translation.get_language_from_request(request)
+    return customer_language(lead)
 
 
 def _link_problem(request: HttpRequest, lead: Lead | None, problem: str) -> HttpResponse:
@@ -165,7 +167,7 @@ def _page(
 
 
 def _day(at: dt.datetime) -> str:
-    """"Mittwoch, 25. November 2026" / "Wednesday, Nov. 25, 2026" in the active language."""
+    """ "Mittwoch, 25. November 2026" / "Wednesday, Nov. 25, 2026" in the active language."""
     local = timezone.localtime(at)
     return f"{formats.date_format(local, 'l')}, {formats.date_format(local, 'DATE_FORMAT')}"
 

@@ -113,8 +113,11 @@ def email_send(message: OutboundMessage) -> str:
     email.attach_alternative(html, "text/html")
     invite = _appointment_ics(message)
     if invite is not None:
-        email.attach("termin.ics" if message.language == "de" else "appointment.ics", invite,
-                     "text/calendar; charset=utf-8; method=PUBLISH")
+        email.attach(
+            "termin.ics" if message.language == "de" else "appointment.ics",
+            invite,
+            "text/calendar; charset=utf-8; method=PUBLISH",
+        )
     # anymail: tracking events carry this back, so they find the row even without an id.
     email.metadata = {"lf_message": str(message.pk)}
     try:
