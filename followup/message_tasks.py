@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from followup.booking.services import bookings_unnotified
+from followup.booking.tasks import notify_booking
 from followup.inbound import reply_notify
 from followup.messaging import message_deliver, messages_due
 
@@ -22,6 +24,9 @@ def send_due() -> int:
     ids = messages_due()
     for message_id in ids:
         send_message.delay(message_id)
+    # Salesperson notices of customer bookings whose enqueue was lost.
+    for booking_id in bookings_unnotified():
+        notify_booking.delay(booking_id)
     return len(ids)
 
 

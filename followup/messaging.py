@@ -308,7 +308,13 @@ def _enqueue(message: OutboundMessage) -> None:
     from followup.message_tasks import send_message
 
     # After commit: the worker must find the row, and no network I/O happens before then.
-    send_message.delay_on_commit(message.pk)
+    try:
+        send_message.delay_on_commit(message.pk)
+    except Exception:
+        if getattr(send_message.app.conf, "task_always_eager", False):
+            raise
+        # The row is committed; the dispatcher (send_due) sends it after ENQUEUE_GRACE.
+        log.warning("enqueue of message %s failed; the dispatcher will send it", message.pk)
 
 
 def _log(message: OutboundMessage, status: str, **extra: Any) -> LeadEvent:

@@ -30,6 +30,8 @@ from leads.models import Lead, LeadEvent
 log = logging.getLogger(__name__)
 
 CALLBACK_MINUTES = 15
+# A notice still unsent this long after the booking had its enqueue lost (broker down).
+NOTICE_GRACE = dt.timedelta(seconds=60)
 
 
 class SlotTaken(Exception):
@@ -144,7 +146,29 @@ def booking_confirm(*, booking_id: int) -> None:
             prefer=messaging.EMAIL,
             context={"minutes": int(slot_length().total_seconds() // 60), "kind": booking.kind},
         )
-    notify_booking.delay_on_commit(booking.pk)
+    try:
+        notify_booking.delay_on_commit(booking.pk)
+    except Exception:
+        if getattr(notify_booking.app.conf, "task_always_eager", False):
+            raise
+        # Committed and not yet notified: bookings_unnotified hands it to the next beat.
+        log.warning(
+            "enqueue of booking %s's notice failed; the dispatcher will send it", booking_id
+        )
+
+
+def bookings_unnotified(*, now: dt.datetime | None = None, limit: int = 200) -> list[int]:
+    """Bookings of the last day whose notice is overdue (its enqueue was lost)."""
+    now = now or timezone.now()
+    return list(
+        Booking.objects.filter(
+            notified_at__isnull=True,
+            created_at__lt=now - NOTICE_GRACE,
+            created_at__gt=now - dt.timedelta(days=1),
+        )
+        .order_by("created_at")
+        .values_list("id", flat=True)[:limit]
+    )
 
 
 def callback_request(*, lead_id: int, at: dt.datetime) -> Booking:

@@ -254,3 +254,44 @@ def test_the_calendar_file_for_the_booked_appointment(
     body = response.content.decode()
     assert "BEGIN:VEVENT" in body and "DTSTART:20261125T140000Z" in body
     assert "Probefahrt bei Autohaus Nord" in body
+
+
+def test_a_booking_while_the_broker_is_down_is_kept_and_confirmed_when_it_is_back(
+    client, anna, django_capture_on_commit_callbacks
+):
+    from unittest import mock
+
+    from kombu.exceptions import OperationalError
+
+    from followup.booking.tasks import notify_booking
+    from followup.message_tasks import send_due, send_message
+    from leadflow.celery import app
+
+    down = OperationalError("Error 111 connecting to broker. Connection refused.")
+    app.conf.task_always_eager = False
+    try:
+        with (
+            mock.patch.object(
+                type(send_message._get_current_object()), "delay_on_commit", side_effect=down
+            ),
+            mock.patch.object(
+                type(notify_booking._get_current_object()), "delay_on_commit", side_effect=down
+            ),
+        ):
+            response = book(client, anna, WEDNESDAY_3PM, django_capture_on_commit_callbacks)
+    finally:
+        app.conf.task_always_eager = True
+
+    assert response.status_code == 302
+    anna.refresh_from_db()
+    assert (anna.status, anna.appointment_at) == (Lead.Status.APPOINTMENT, WEDNESDAY_3PM)
+    assert mail.outbox == []
+    with (
+        time_machine.travel(MONDAY_10AM + dt.timedelta(minutes=2)),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        send_due()
+    assert sorted(m.to[0] for m in mail.outbox) == ["anna.schmidt@example.de", "lena@example.com"]
+    with time_machine.travel(MONDAY_10AM + dt.timedelta(minutes=3)):
+        send_due()
+    assert len(mail.outbox) == 2
