@@ -19,7 +19,10 @@ if os.environ.get("LOG_FORMAT", "json") == "json" and os.environ.get("DEBUG", "0
     logconfig_dict = {
         "version": 1,
         "disable_existing_loggers": False,
-        "filters": {"context": {"()": "leadflow.lib.logcontext.LogContextFilter"}},
+        "filters": {
+            "context": {"()": "leadflow.lib.logcontext.LogContextFilter"},
+            "personal_data": {"()": "leadflow.lib.logmask.PersonalDataFilter"},
+        },
         "formatters": {
             "json": {
                 "()": "pythonjsonlogger.json.JsonFormatter",
@@ -31,7 +34,7 @@ if os.environ.get("LOG_FORMAT", "json") == "json" and os.environ.get("DEBUG", "0
             "console": {
                 "class": "logging.StreamHandler",
                 "formatter": "json",
-                "filters": ["context"],
+                "filters": ["context", "personal_data"],
                 "stream": "ext://sys.stdout",
             }
         },

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
@@ -57,8 +58,32 @@ class LeadAdmin(DealerScopedAdmin):
     inlines = [LeadEventInline]
 
 
+class IntakeRecordForm(forms.ModelForm):
+    """The raw body as text in its declared charset, written back in that charset."""
+
+    body_text = forms.CharField(
+        label=_("body"), required=False, widget=forms.Textarea(attrs={"rows": 20, "cols": 100})
+    )
+
+    class Meta:
+        model = IntakeRecord
+        fields: list[str] = []
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["body_text"].initial = self.instance.body_text
+
+    def save(self, commit: bool = True) -> IntakeRecord:
+        if "body_text" in self.changed_data:
+            text = self.cleaned_data["body_text"]
+            self.instance.body = text.encode(self.instance.charset, errors="xmlcharrefreplace")
+        return super().save(commit=commit)
+
+
 @admin.register(IntakeRecord)
 class IntakeRecordAdmin(DealerScopedAdmin):
+    form = IntakeRecordForm
     list_display = [
         "received_at",
         "dealer_slug",
@@ -70,7 +95,8 @@ class IntakeRecordAdmin(DealerScopedAdmin):
         "short_error",
     ]
     list_filter = ["outcome", "source", "format", "dealer"]
-    search_fields = ["body", "error", "external_id"]
+    # The body is bytes in any encoding: searched by the fields that are text.
+    search_fields = ["error", "external_id", "lead__email", "lead__phone"]
     date_hierarchy = "received_at"
     readonly_fields = [
         "dealer",
@@ -90,7 +116,7 @@ class IntakeRecordAdmin(DealerScopedAdmin):
         "replayed_at",
         "replay_count",
     ]
-    fields = readonly_fields[:10] + ["body"] + readonly_fields[10:]
+    fields = readonly_fields[:10] + ["body_text"] + readonly_fields[10:]
     actions = ["replay"]
 
     @admin.display(description=_("error"))

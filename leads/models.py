@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 from typing import Any
 
@@ -374,7 +375,8 @@ class IntakeRecord(models.Model):
     received_at = models.DateTimeField(default=timezone.now, db_index=True)
     content_type = models.CharField(max_length=200, blank=True)
     headers = models.JSONField(default=dict, blank=True)
-    body = models.TextField(blank=True)
+    # The bytes exactly as received: a Latin-1 ADF document replays with its umlauts intact.
+    body = models.BinaryField(default=bytes, blank=True)
     body_size = models.PositiveIntegerField(default=0)
     outcome = models.CharField(max_length=12, choices=Outcome.choices, default=Outcome.PENDING)
     status_code = models.PositiveSmallIntegerField(null=True, blank=True)
@@ -396,6 +398,24 @@ class IntakeRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.dealer_slug}/{self.source} {self.received_at:%Y-%m-%d %H:%M:%S}"
+
+    @property
+    def charset(self) -> str:
+        """The charset the sender declared in Content-Type, else UTF-8 (for people to read)."""
+        declared = ""
+        for param in str(self.headers.get("Content-Type", "")).split(";")[1:]:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "charset":
+                declared = value.strip().strip('"')
+        try:
+            return codecs.lookup(declared).name if declared else "utf-8"
+        except LookupError:
+            return "utf-8"
+
+    @property
+    def body_text(self) -> str:
+        """The body for people to read and correct; parsers always get the bytes."""
+        return bytes(self.body).decode(self.charset, errors="replace")
 
     @property
     def replayable(self) -> bool:

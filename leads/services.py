@@ -80,8 +80,7 @@ def intake_record_start(
         format=fmt,
         content_type=content_type[:200],
         headers=headers,
-        # PostgreSQL text cannot hold NUL; a hostile body must still be recorded, not crash.
-        body=body.decode("utf-8", errors="replace").replace("\x00", "\ufffd"),
+        body=body,
         body_size=len(body) if body_size is None else body_size,
     )
 
@@ -318,7 +317,7 @@ def intake_record_replay(*, record: IntakeRecord) -> IntakeResult:
     record.replayed_at = timezone.now()
     record.replay_count += 1
     record.save(update_fields=["replayed_at", "replay_count"])
-    body = record.body.encode("utf-8")
+    body = bytes(record.body)
     try:
         if parse is None:
             # A Meta notification only names its leads: a replay fetches them again.

@@ -74,7 +74,7 @@ def test_adf_without_contact_details_is_422_and_replayable_after_a_fix(client, d
     record = IntakeRecord.objects.get()
     assert (record.outcome, record.format) == ("rejected", "adf")
 
-    record.body = adf_document().decode()
+    record.body = adf_document()
     record.save()
     result = intake_record_replay(record=record)
 

@@ -74,7 +74,7 @@ def test_email_without_adf_is_recorded_as_rejected_with_the_reason(client, deale
     record = IntakeRecord.objects.get()
     assert (record.outcome, record.status_code) == ("rejected", 400)
     assert "no ADF document" in record.error
-    kept = message_from_string(record.body, policy=default_policy)
+    kept = message_from_string(record.body_text, policy=default_policy)
     assert kept.get_body(("plain",)).get_content().strip() == "Bitte rufen Sie mich an."
 
 
@@ -85,12 +85,13 @@ def test_rejected_email_is_replayable_after_a_fix(client, dealer_a, rep_a1):
     assert (record.outcome, record.status_code) == ("rejected", 422)
 
     # The admin corrects the contact in the stored message (attachments are base64 in MIME).
-    record.body = record.body.replace(
-        record.body[record.body.index("Content-Type: text/xml") :],
+    text = record.body_text
+    record.body = text.replace(
+        text[text.index("Content-Type: text/xml") :],
         "Content-Type: text/xml\nContent-Disposition: attachment; filename=lead.xml\n\n"
         + adf_document().decode()
         + "\n",
-    )
+    ).encode()
     record.save()
 
     assert intake_record_replay(record=record).outcome == "created"

@@ -33,7 +33,7 @@ def test_handshake_echoes_the_challenge_for_the_dealers_verify_token(client, dea
     assert response.status_code == 200
     assert response.content == b"1158201444"
     record = IntakeRecord.objects.get()
-    assert "meta-verify-a" not in record.body
+    assert b"meta-verify-a" not in bytes(record.body)
 
 
 @pytest.mark.parametrize(
