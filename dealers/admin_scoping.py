@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from django.contrib import admin
+from leadflow.lib.admin_audit import AuditedAdmin
 
 
-class DealerScopedAdmin(admin.ModelAdmin):
+class DealerScopedAdmin(AuditedAdmin):
     dealer_field = "dealer_id"
 
     def get_queryset(self, request):

@@ -4,17 +4,18 @@ from django.contrib import admin
 
 from dealers.admin_scoping import DealerScopedAdmin
 from followup.models import Attempt, Booking, CadenceStep, Call
+from leadflow.lib.admin_audit import AuditedAdmin
 
 
 @admin.register(CadenceStep)
-class CadenceStepAdmin(admin.ModelAdmin):
+class CadenceStepAdmin(AuditedAdmin):
     list_display = ("dealer", "position", "day", "offset_minutes", "at_time", "channel", "template")
     list_filter = ("dealer", "channel")
     ordering = ("dealer", "position")
 
 
 @admin.register(Attempt)
-class AttemptAdmin(admin.ModelAdmin):
+class AttemptAdmin(AuditedAdmin):
     list_display = ("lead", "key", "channel", "due_at", "status", "outcome", "reason")
     list_filter = ("status", "channel")
     raw_id_fields = ("lead", "requested_by")
@@ -22,7 +23,7 @@ class AttemptAdmin(admin.ModelAdmin):
 
 
 @admin.register(Call)
-class CallAdmin(admin.ModelAdmin):
+class CallAdmin(AuditedAdmin):
     list_display = ("lead", "leg", "to", "status", "duration", "outcome", "created_at")
     list_filter = ("status", "leg", "provider")
     raw_id_fields = ("lead", "attempt", "parent", "salesperson")

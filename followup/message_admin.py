@@ -6,16 +6,17 @@ from django.utils.translation import ngettext
 
 from followup.messages_models import InboundMessage, MessageTemplate, OutboundMessage
 from followup.messaging import message_mark_sent, message_resend
+from leadflow.lib.admin_audit import AuditedAdmin
 
 
 @admin.register(MessageTemplate)
-class MessageTemplateAdmin(admin.ModelAdmin):
+class MessageTemplateAdmin(AuditedAdmin):
     list_display = ["label", "dealer", "channel", "purpose", "language", "content_sid", "manual"]
     list_filter = ["dealer", "channel", "purpose", "language"]
 
 
 @admin.register(OutboundMessage)
-class OutboundMessageAdmin(admin.ModelAdmin):
+class OutboundMessageAdmin(AuditedAdmin):
     list_display = ["id", "dealer", "lead", "channel", "purpose", "status", "created_at", "tries"]
     list_filter = ["status", "channel", "purpose", "dealer"]
     search_fields = ["to", "provider_sid"]
@@ -46,7 +47,7 @@ class OutboundMessageAdmin(admin.ModelAdmin):
 
 
 @admin.register(InboundMessage)
-class InboundMessageAdmin(admin.ModelAdmin):
+class InboundMessageAdmin(AuditedAdmin):
     list_display = ["id", "dealer", "lead", "channel", "sender", "received_at", "opt_out"]
     list_filter = ["channel", "opt_out", "dealer"]
     search_fields = ["sender", "provider_sid"]

@@ -280,7 +280,11 @@ class InboundMessage(models.Model):
                 name="inbound_unique_provider_sid",
             )
         ]
-        indexes = [models.Index(fields=["lead", "received_at"], name="inbound_by_lead")]
+        indexes = [
+            models.Index(fields=["lead", "received_at"], name="inbound_by_lead"),
+            # Erasure finds a person's replies that matched no lead by their address.
+            models.Index(fields=["dealer", "sender"], name="inbound_by_sender"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.channel} from {self.sender}"

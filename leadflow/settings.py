@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 from dotenv import load_dotenv
@@ -53,9 +54,11 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "anymail",
+    "auditlog",
     "dealers",
     "leads",
     "followup",
+    "privacy",
 ]
 
 MIDDLEWARE = [
@@ -68,6 +71,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Puts the signed-in user on django-auditlog's change log entries.
+    "auditlog.middleware.AuditlogMiddleware",
     "dealers.middleware.DealerTimezoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -297,6 +302,19 @@ CELERY_BEAT_SCHEDULE["followup.messages.send_due"] = {
 }
 # Monday 07:00 in each dealer's time zone: the tick decides per dealer, beat itself runs in UTC.
 CELERY_BEAT_SCHEDULE["funnel-digest"] = {"task": "leads.funnel_digest_due", "schedule": 15 * 60}
+# Personal data retention (docs/privacy.md): days each data class is kept.
+LEADFLOW_RETAIN_INTAKE_BODY_DAYS = env_int("LEADFLOW_RETAIN_INTAKE_BODY_DAYS", 90)
+LEADFLOW_RETAIN_CLOSED_LEAD_DAYS = env_int("LEADFLOW_RETAIN_CLOSED_LEAD_DAYS", 730)
+LEADFLOW_RETAIN_CONSENT_DAYS = env_int("LEADFLOW_RETAIN_CONSENT_DAYS", 1825)
+LEADFLOW_RETAIN_AUDIT_DAYS = env_int("LEADFLOW_RETAIN_AUDIT_DAYS", 365)
+# Rows per transaction: small enough that no batch holds its locks for long.
+LEADFLOW_RETENTION_BATCH = env_int("LEADFLOW_RETENTION_BATCH", 500)
+CELERY_BEAT_SCHEDULE["privacy-retention"] = {
+    "task": "privacy.retention",
+    "schedule": crontab(hour=3, minute=17),
+}
+AUDITLOG_DISABLE_REMOTE_ADDR = False
+
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 

@@ -4,6 +4,7 @@ import codecs
 import datetime as dt
 from typing import Any
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -150,6 +151,10 @@ class Lead(models.Model):
     last_inbound_at = models.DateTimeField(_("last reply from customer"), null=True, blank=True)
     next_action = models.CharField(_("next action"), max_length=40, blank=True)
     next_action_due_at = models.DateTimeField(_("next action due"), null=True, blank=True)
+    # Personal data lifecycle (privacy/): erased on the person's request, or phone number and
+    # texts expired by retention. The row stays so the funnel still counts the lead.
+    erased_at = models.DateTimeField(_("personal data erased"), null=True, blank=True)
+    data_expired_at = models.DateTimeField(_("phone and texts expired"), null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = LeadQuerySet.as_manager()
@@ -203,6 +208,16 @@ class Lead(models.Model):
                 fields=["dealer", "assigned_to", "next_action_due_at"],
                 condition=Q(status__in=["contacting", "reached", "appointment", "showed"]),
                 name="lead_queue_due_rep",
+            ),
+            # Retention walks closed leads whose phone number and texts are still there.
+            models.Index(
+                fields=["received_at"],
+                condition=Q(data_expired_at__isnull=True, status__in=["sold", "lost"]),
+                name="lead_retention",
+            ),
+            # After the consent evidence's period every lead not yet anonymised is.
+            models.Index(
+                fields=["received_at"], condition=Q(erased_at__isnull=True), name="lead_unerased"
             ),
         ]
 
@@ -325,6 +340,7 @@ class LeadEvent(models.Model):
         OUTCOME = "outcome", _("Outcome logged")
         OPTED_OUT = "opted_out", _("Opted out")
         APPOINTMENT = "appointment", _("Appointment")
+        ERASED = "erased", _("Personal data erased")
 
     dealer = models.ForeignKey(Dealer, on_delete=models.CASCADE, related_name="+")
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="events")
@@ -387,13 +403,25 @@ class IntakeRecord(models.Model):
     )
     replayed_at = models.DateTimeField(null=True, blank=True)
     replay_count = models.PositiveSmallIntegerField(default=0)
+    # Body and headers removed (retention or erasure); the outcome stays for the statistics.
+    purged_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("intake record")
         verbose_name_plural = _("intake records")
         ordering = ["-received_at"]
         indexes = [
-            models.Index(fields=["dealer", "source", "external_id"], name="intake_by_external_id")
+            models.Index(fields=["dealer", "source", "external_id"], name="intake_by_external_id"),
+            # Retention's walk over bodies still kept, oldest first.
+            models.Index(
+                fields=["received_at"], condition=Q(purged_at__isnull=True), name="intake_unpurged"
+            ),
+            # Erasure reads the bodies of requests that became no lead (rejected, failed).
+            models.Index(
+                fields=["dealer", "received_at"],
+                condition=Q(lead__isnull=True, purged_at__isnull=True),
+                name="intake_without_lead",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -458,3 +486,69 @@ class FunnelDigest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.dealer_id} {self.week} {self.status}"
+
+
+class AccessLog(models.Model):
+    """Who looked at or took out personal data: lead page views, exports, erasures.
+
+    Changes made in the admin are in django-auditlog's LogEntry; status moves and notes are on
+    the timeline. These rows name the lead by id only, so they hold no personal data themselves.
+    """
+
+    class Action(models.TextChoices):
+        VIEW = "view", _("Opened the lead page")
+        EXPORT = "export", _("Exported the person's data")
+        ERASE = "erase", _("Erased the person's data")
+        SEARCH = "search", _("Looked up a person")
+        REPORT_CSV = "report_csv", _("Downloaded the funnel as CSV")
+        AUDIT = "audit", _("Read the access log")
+
+    dealer = models.ForeignKey(Dealer, on_delete=models.CASCADE, related_name="+")
+    lead = models.ForeignKey(
+        Lead, on_delete=models.SET_NULL, null=True, blank=True, related_name="access_log"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # Kept when the user is deleted: the log must still say who it was.
+    username = models.CharField(_("who"), max_length=150, blank=True)
+    action = models.CharField(_("what"), max_length=12, choices=Action.choices)
+    at = models.DateTimeField(_("when"), default=timezone.now)
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("access log entry")
+        verbose_name_plural = _("access log")
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["lead", "at"], name="access_by_lead"),
+            models.Index(fields=["dealer", "at"], name="access_by_dealer"),
+            models.Index(fields=["at"], name="access_by_age"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.username} {self.action} {self.lead_id} @ {self.at:%Y-%m-%d %H:%M}"
+
+    @classmethod
+    def record(
+        cls,
+        *,
+        dealer_id: int,
+        user: Any,
+        action: str,
+        lead_id: int | None = None,
+        detail: dict[str, Any] | None = None,
+    ) -> AccessLog:
+        authenticated = user is not None and getattr(user, "is_authenticated", False)
+        return cls.objects.create(
+            dealer_id=dealer_id,
+            lead_id=lead_id,
+            user=user if authenticated else None,
+            username=user.get_username() if authenticated else (str(user or "") or "system"),
+            action=action,
+            detail=detail or {},
+        )

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET
 
 from dealers.models import Salesperson
 from dealers.tenancy import staff_of
+from leads.models import AccessLog
 from leads.reports import SPEED_LIMITS, STAGE_LABELS, FunnelReport, Week, funnel_report
 
 CHART_WIDTH = 640
@@ -47,6 +48,12 @@ def funnel(request: HttpRequest) -> HttpResponse:
     if fmt == "json":
         return JsonResponse(report.as_json(), json_dumps_params={"ensure_ascii": False})
     if fmt == "csv":
+        AccessLog.record(
+            dealer_id=dealer.pk,
+            user=request.user,
+            action=AccessLog.Action.REPORT_CSV,
+            detail={"week": week.label, "table": request.GET.get("table", "totals")},
+        )
         return csv_response(report, request.GET.get("table", "totals"))
     context = {
         "nav": "funnel",

@@ -36,7 +36,7 @@ from leads.forms import (
     ReassignForm,
 )
 from leads.labels import action_label, outcome_label, reason_label
-from leads.models import IllegalMove, Lead, LeadEvent
+from leads.models import AccessLog, IllegalMove, Lead, LeadEvent
 from leads.services import (
     EvidenceMissing,
     lead_add_note,
@@ -319,13 +319,16 @@ def describe(event: LeadEvent) -> str:
             text += " " + _("Reason: %(reason)s.") % {"reason": reason_label(data["reason"])}
         evidence = data.get("evidence")
         if evidence:
+            # The engine writes the kind alone ("reply"), people's moves a dict with its kind.
+            evidence_kind = evidence.get("kind") if isinstance(evidence, dict) else evidence
             text += " " + {
                 "call": _("Evidence: a connected call."),
                 "inbound": _("Evidence: a reply from the customer."),
+                "reply": _("Evidence: a reply from the customer."),
                 "note": _("Evidence: the salesperson's note."),
                 "reached": _("Evidence: reached before."),
                 "customer_booking": _("Evidence: booked by the customer on the booking page."),
-            }.get(evidence.get("kind"), "")
+            }.get(evidence_kind, "")
         return text
     if kind == K.CALL:
         parts = [_("Call")]
@@ -416,6 +419,9 @@ def _templates(lead: Lead) -> tuple[list[tuple[str, str]], str]:
 @login_required
 def lead_detail(request: HttpRequest, pk: int) -> HttpResponse:
     lead, staff = get_lead(request, pk)
+    AccessLog.record(
+        dealer_id=lead.dealer_id, user=request.user, action=AccessLog.Action.VIEW, lead_id=lead.pk
+    )
     events = list(lead.events.select_related("actor__user").order_by("-at", "-id"))
     templates, templates_unavailable = _templates(lead)
     context = {

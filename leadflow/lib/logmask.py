@@ -17,14 +17,14 @@ from typing import Any
 EMAIL = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
 # A run of 7 to 15 digits (ITU's maximum) in any of the ways people and portals write phone
 # numbers: +49 171 1234567, 0171/1234567, (0171) 123-4567, 004917112345 67, whatsapp:+49...
-# It must not sit inside a word, so Twilio SIDs and hex ids are left alone.
-PHONE = re.compile(r"(?<![\w+])(?:\+|00)?\(?\d(?:[\s\-/.()]{0,2}\d){6,14}(?![\w])")
+# It must not sit inside a word or follow a dash, so Twilio SIDs and UUIDs are left alone.
+PHONE = re.compile(r"(?<![\w+-])(?:\+|00)?\(?\d(?:[\s\-/.()]{0,2}\d){6,14}(?![\w])")
 # Shapes that look like digit runs but are not phone numbers: dates, times, decimals.
 NOT_A_PHONE = re.compile(
     r"^\d{4}-\d{2}-\d{2}|^\d{1,2}:\d{2}|^\d+\.\d+$|^\d{1,2}\.\d{1,2}\.\d{2,4}$"
 )
 TEXT_KEYS = frozenset(
-    {"text", "body", "message", "note", "first_name", "last_name", "name", "email", "phone"}
+    {"text", "body", "message", "note", "first_name", "last_name", "email", "phone"}
 )
 
 

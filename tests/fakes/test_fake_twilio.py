@@ -153,6 +153,25 @@ def test_whatsapp_template_message(fake: FakeTwilio, sdk: Client) -> None:
     assert sdk.messages(message.sid).fetch().sid == message.sid
 
 
+def test_deleting_a_message_and_a_call_removes_them_and_a_second_delete_is_404(
+    fake: FakeTwilio, sdk: Client
+) -> None:
+    message = sdk.messages.create(to=LEAD, from_=DEALER, body="Wir rufen gleich an.")
+    call = create_call(sdk)
+
+    assert sdk.messages(message.sid).delete() is True
+    assert sdk.calls(call.sid).delete() is True
+
+    for resource in (sdk.messages(message.sid), sdk.calls(call.sid)):
+        with pytest.raises(TwilioRestException) as gone:
+            resource.fetch()
+        assert gone.value.status == 404
+        with pytest.raises(TwilioRestException) as again:
+            resource.delete()
+        assert again.value.status == 404
+    assert [r.method for r in fake.requests if r.method == "DELETE"] == ["DELETE"] * 4
+
+
 def test_sms_through_messaging_service_is_accepted(fake: FakeTwilio, sdk: Client) -> None:
     message = sdk.messages.create(
         to=LEAD, messaging_service_sid="MG" + "1" * 32, body="Wir rufen gleich an."

@@ -655,6 +655,12 @@ class FakeTwilio:
             return self._not_found(sid), None, False
         return _Plan(200, dict(self._messages[sid])), sid, False
 
+    def _message_delete(self, sid: str, one: Any, params: Any) -> tuple[_Plan, str | None, bool]:
+        # Twilio deletes a message's record and body for good (GDPR erasure); 404 once gone.
+        if self._messages.pop(sid, None) is None:
+            return self._not_found(sid), None, False
+        return _Plan(204, None), sid, False
+
     # shared -------------------------------------------------------------------------
 
     def _not_found(self, sid: str) -> _Plan:
