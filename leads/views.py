@@ -399,7 +399,7 @@ def describe(event: LeadEvent) -> str:
     return event.get_kind_display()
 
 
-def _upcoming(lead: Lead) -> list[Upcoming]:
+def lead_upcoming(lead: Lead) -> list[Upcoming]:
     try:
         return list(engine().upcoming(lead=lead))
     except EngineUnavailable:
@@ -429,7 +429,7 @@ def lead_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "lead": lead,
         "staff": staff,
         "timeline": [(event, describe(event)) for event in events],
-        "upcoming": _upcoming(lead),
+        "upcoming": lead_upcoming(lead),
         "templates_unavailable": templates_unavailable,
         "outcome_form": OutcomeForm(),
         "note_form": NoteForm(),

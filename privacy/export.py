@@ -13,8 +13,9 @@ from django.utils import timezone
 
 from dealers.models import Dealer
 from followup.models import Attempt, Call, InboundMessage, OutboundMessage
+from leads.labels import action_label
 from leads.models import IntakeRecord, Lead
-from leads.views import describe
+from leads.views import describe, lead_upcoming
 from privacy.identity import Person
 
 LEAD_FIELDS = [
@@ -52,14 +53,19 @@ LEAD_FIELDS = [
 ]
 
 
-def _plain(value: Any) -> Any:
+def as_json(value: Any) -> Any:
+    """json.dumps(default=...): local ISO times, decimals as text."""
     if isinstance(value, dt.datetime):
         return timezone.localtime(value).isoformat()
     if isinstance(value, dt.date | dt.time):
         return value.isoformat()
-    if value is None or isinstance(value, bool | int | float | str | list | dict):
-        return value
     return str(value)
+
+
+def _plain(value: Any) -> Any:
+    # Values stay Python objects for the page (formatted like the lead page); as_json above
+    # turns them into text for the download.
+    return value
 
 
 def person_export(*, dealer: Dealer, person: Person) -> dict[str, Any]:
@@ -113,6 +119,11 @@ def _lead(lead: Lead) -> dict[str, Any]:
             "by": event.actor.display_name if event.actor else "LeadFlow",
         }
         for event in lead.events.select_related("actor__user").order_by("at", "id")
+    ]
+    data["condition_label"] = lead.get_vehicle_condition_display()
+    data["vehicle"] = lead.vehicle
+    data["upcoming"] = [
+        {"due_at": item.due_at, "what": action_label(item.label)} for item in lead_upcoming(lead)
     ]
     data["attempts"] = [
         {

@@ -26,7 +26,7 @@ from dealers.tenancy import get_scoped, staff_of
 from followup.models import Attempt, Call, InboundMessage, OutboundMessage
 from leads.models import AccessLog, IntakeRecord, Lead, LeadEvent
 from privacy.erase import person_erase
-from privacy.export import person_export
+from privacy.export import as_json, person_export
 from privacy.forms import EraseForm, PersonForm
 from privacy.identity import Person, PersonUnknown
 from privacy.models import ErasureReceipt
@@ -123,7 +123,7 @@ def export(request: HttpRequest, fmt: str) -> HttpResponse:
         )
     if fmt == "json":
         response = HttpResponse(
-            json.dumps(data, ensure_ascii=False, indent=2),
+            json.dumps(data, ensure_ascii=False, indent=2, default=as_json),
             content_type="application/json; charset=utf-8",
         )
         stamp = timezone.localtime().strftime("%Y%m%d-%H%M")

@@ -311,3 +311,23 @@ def tasks_stay_queued() -> Iterator[None]:
             for queue in ("default", "ring"):
                 conn.default_channel.queue_declare(queue=queue, durable=True, auto_delete=False)
                 conn.default_channel.queue_purge(queue)
+
+
+@pytest.fixture(autouse=True)
+def _no_personal_data_in_logs(request) -> Iterator[None]:
+    """End-to-end tests (and tests marked ``logs_scanned``) write their logs through the
+    configured handlers; afterwards not one line may hold the customer's phone number (in any
+    format), email address or message text."""
+    if "end_to_end" not in request.node.nodeid and not request.node.get_closest_marker(
+        "logs_scanned"
+    ):
+        yield
+        return
+    from tests.privacy.support import logs_as_configured, traces
+
+    with logs_as_configured() as logs:
+        yield
+    written = logs.getvalue()
+    assert written, "the end-to-end test wrote no log lines to scan"
+    leaked = [line for line in written.splitlines() if traces(line)]
+    assert leaked == [], "personal data in the logs"
