@@ -16,6 +16,8 @@ from auditlog.models import LogEntry
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
+from django.db.models.fields.json import KeyTransform
+from django.db.models.functions import JSONObject
 from django.utils import timezone
 
 from followup.models import Call, InboundMessage, OutboundMessage
@@ -32,6 +34,7 @@ class RetentionRun:
     """What one run did: rows per class, and how long each batch's transaction took."""
 
     rows: dict[str, int] = field(default_factory=dict)
+    longest: dict[str, float] = field(default_factory=dict)
     batches: int = 0
     longest_batch_seconds: float = 0.0
     batch_seconds: list[float] = field(default_factory=list)
@@ -39,6 +42,7 @@ class RetentionRun:
 
     def add(self, name: str, count: int, seconds: float) -> None:
         self.rows[name] = self.rows.get(name, 0) + count
+        self.longest[name] = max(self.longest.get(name, 0.0), seconds)
         self.batches += 1
         self.batch_seconds.append(seconds)
         self.longest_batch_seconds = max(self.longest_batch_seconds, seconds)
@@ -48,10 +52,15 @@ def _days(name: str) -> dt.timedelta:
     return dt.timedelta(days=getattr(settings, name))
 
 
-def retention_run(*, budget_seconds: float | None = None, batch: int | None = None) -> RetentionRun:
+def retention_run(
+    *,
+    budget_seconds: float | None = None,
+    batch: int | None = None,
+    now: dt.datetime | None = None,
+) -> RetentionRun:
     """Expire every class once; stop early (``finished=False``) when the time budget is spent."""
     batch = batch or settings.LEADFLOW_RETENTION_BATCH
-    now = timezone.now()
+    now = now or timezone.now()
     started = time.monotonic()
     run = RetentionRun()
     passes: list[tuple[str, Callable[[int, dt.datetime], list[int]], Callable]] = [
@@ -118,12 +127,13 @@ def _closed_batch(batch: int, now: dt.datetime) -> list[int]:
 
 def _closed_expire(ids: list[int], now: dt.datetime) -> None:
     """Phone numbers and texts go; name, email and the consent given stay (consent evidence)."""
-    leads = list(Lead.objects.filter(pk__in=ids).only("pk", "raw_payload"))
-    for lead in leads:
-        payload = lead.raw_payload if isinstance(lead.raw_payload, dict) else {}
-        lead.raw_payload = {"consent": payload["consent"]} if "consent" in payload else {}
-        lead.phone, lead.message, lead.data_expired_at = "", "", now
-    Lead.objects.bulk_update(leads, ["raw_payload", "phone", "message", "data_expired_at"])
+    # One statement: of the payload only the consent block stays (null where none was sent).
+    Lead.objects.filter(pk__in=ids).update(
+        raw_payload=JSONObject(consent=KeyTransform("consent", "raw_payload")),
+        phone="",
+        message="",
+        data_expired_at=now,
+    )
     OutboundMessage.objects.filter(lead_id__in=ids).update(
         to="", subject="", body="", content_variables={}
     )
