@@ -7,7 +7,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('dealers', '0001_initial'),
-        ('followup', '0001_initial'),
+        ('followup', '0002_alter_messagetemplate_language'),
         ('leads', '0005_intake_body_bytes'),
     ]
 
