@@ -601,6 +601,10 @@ def lead_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     if handler is None:
         raise Http404("no such action")
     lead, staff = get_lead(request, pk)
+    if lead.erased_at is not None:
+        # Nobody is there to call or message any more; the row only counts in the funnel.
+        messages.error(request, _("This person's data was erased: nothing more can be done here."))
+        return redirect(reverse("lead", args=[lead.pk]))
     try:
         handler(request, lead, staff)
     except (IllegalMove, EvidenceMissing) as exc:

@@ -180,3 +180,20 @@ def test_bad_input_is_a_clear_400(client, dealer_a, manager_a):
 
     assert response.status_code == 400
     assert ErasureReceipt.objects.count() == 0
+
+
+def test_an_erased_lead_offers_nothing_to_do_and_refuses_actions(
+    client, dealer_a, rep_a1, manager_a
+):
+    post_lead(client)
+    lead = Lead.objects.get()
+    person_erase(dealer=dealer_a, phone=PHONE_WRITTEN, by=manager_a.user)
+    client.force_login(manager_a.user)
+    client.cookies["django_language"] = "en"
+
+    page = client.get(reverse("lead", args=[lead.pk])).content.decode()
+    refused = client.post(reverse("lead-action", args=[lead.pk, "call"]), follow=True)
+
+    assert "data was erased (" in page and "Call now" not in page
+    assert "nothing more can be done here" in refused.content.decode()
+    assert not Call.objects.exists()
