@@ -207,4 +207,7 @@ def _anonymise_leads(*, lead_ids: list[int], now) -> int:
     leads.filter(status__in=Lead.OPEN_STATUSES).update(
         status=Lead.Status.LOST, lost_at=now, lost_reason="erased"
     )
+    # Opted out as well: every path of the engine (the BDC's recovery call of lost leads
+    # among them) already stops at an opted-out lead.
+    leads.filter(opted_out_at__isnull=True).update(opted_out_at=now)
     return leads.update(erased_at=now, data_expired_at=now, updated_at=now, **PERSONAL_FIELDS)

@@ -197,3 +197,14 @@ def test_an_erased_lead_offers_nothing_to_do_and_refuses_actions(
     assert "data was erased (" in page and "Call now" not in page
     assert "nothing more can be done here" in refused.content.decode()
     assert not Call.objects.exists()
+
+
+def test_the_bdc_never_gets_a_recovery_call_for_an_erased_lead(client, dealer_a, rep_a1, manager_a):
+    from followup.dispatch import recovery_sweep
+    from followup.models import Attempt
+
+    post_lead(client)
+    person_erase(dealer=dealer_a, phone=PHONE_WRITTEN, by=manager_a.user)
+
+    assert recovery_sweep() == 0
+    assert not Attempt.objects.exists()
