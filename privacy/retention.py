@@ -25,6 +25,9 @@ from leads.models import AccessLog, IntakeRecord, Lead, LeadEvent
 from privacy.erase import INTAKE_PURGED, PERSONAL_FIELDS
 
 CLOSED = (Lead.Status.SOLD, Lead.Status.LOST)
+# Aim for batches of a quarter second (the budget for a held lock is one second).
+TARGET_BATCH_SECONDS = 0.25
+MIN_BATCH = 20
 # The customer's own words on the timeline: a repeat inquiry's message, a reply.
 CUSTOMER_TEXT_EVENTS = (LeadEvent.Kind.INBOUND, LeadEvent.Kind.REPEAT_INQUIRY)
 
@@ -72,17 +75,26 @@ def retention_run(
         ("unmatched_replies", _unmatched_batch, _unmatched_delete),
     ]
     for name, select, apply in passes:
+        size = batch
         while True:
             begun = time.monotonic()
             with transaction.atomic():
-                ids = select(batch, now)
+                ids = select(size, now)
                 if ids:
                     apply(ids, now)
             if not ids:
                 break
-            run.add(name, len(ids), time.monotonic() - begun)
-            if len(ids) < batch:
+            took = time.monotonic() - begun
+            run.add(name, len(ids), took)
+            if len(ids) < size:
                 break
+            # The batch is a transaction: its duration is how long its rows stay locked. A busy
+            # machine makes the same batch slower, so the next one shrinks to stay well inside
+            # the budget, and grows back (up to the setting) when there is room.
+            if took > TARGET_BATCH_SECONDS:
+                size = max(MIN_BATCH, size // 2)
+            elif took < TARGET_BATCH_SECONDS / 4:
+                size = min(batch, size * 2)
             # Checked after a batch, so every run (and every link of the task) makes progress.
             if budget_seconds is not None and time.monotonic() - started > budget_seconds:
                 run.finished = False
