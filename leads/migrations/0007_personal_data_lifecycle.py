@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('dealers', '0001_initial'),
-        ('leads', '0005_intake_body_bytes'),
+        ('leads', '0006_intake_body_bytes'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

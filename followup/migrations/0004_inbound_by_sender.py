@@ -7,8 +7,8 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('dealers', '0001_initial'),
-        ('followup', '0002_alter_messagetemplate_language'),
-        ('leads', '0005_intake_body_bytes'),
+        ('followup', '0003_booking'),
+        ('leads', '0006_intake_body_bytes'),
     ]
 
     operations = [

@@ -23,7 +23,7 @@ def bytes_to_text(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("leads", "0004_queue_indexes")]
+    dependencies = [("leads", "0005_alter_intakerecord_outcome")]
 
     operations = [
         migrations.AddField(
