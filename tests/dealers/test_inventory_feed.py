@@ -81,7 +81,7 @@ def test_json_feed_creates_the_cars_and_is_recorded(client, dealer_a):
         "imported",
         200,
     )
-    assert "A1234" in record.body
+    assert b"A1234" in bytes(record.body)
 
 
 def test_the_same_feed_twice_changes_nothing(client, dealer_a):
