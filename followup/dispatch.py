@@ -14,6 +14,7 @@ import logging
 from django.db import connection, transaction
 from django.utils import timezone
 
+from followup import sla
 from followup.models import Attempt, Call
 
 log = logging.getLogger(__name__)
@@ -26,11 +27,11 @@ STALE_DIALING = dt.timedelta(seconds=90)
 
 def _enqueue_attempt(row: dict) -> None:
     from followup import tasks
-    from followup.services import followup_enqueue
 
-    if row["key"] == "first_call":
-        # The watchdog: the intake's chain never started this lead.
-        followup_enqueue(attempt_id=row["pk"], lead_id=row["lead_id"])
+    # The watchdog: a first call, first message or cadence plan the intake's chain did not
+    # finish is due 30 s after receipt and handed out here, each step on its own.
+    if row["channel"] == Attempt.Channel.CADENCE:
+        tasks.schedule_cadence.delay(row["lead_id"])
     elif row["channel"] == Attempt.Channel.PHONE:
         tasks.ring_attempt.delay(row["pk"])
     else:
@@ -90,6 +91,9 @@ def dispatch_due(*, now: dt.datetime | None = None) -> int:
             retry_at=now + dt.timedelta(seconds=30)
         ):
             tasks.ring_reconcile.delay(pk)
+
+    # The two-minute promise: tell the managers of every lead it broke for (once per lead).
+    sla.ring_alarms_raise(now=now)
     return len(rows)
 
 

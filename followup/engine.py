@@ -41,7 +41,7 @@ class FollowupEngine:
             Upcoming(
                 due_at=a.due_at, channel=a.channel, label=a.label or CHANNEL_ACTIONS[a.channel]
             )
-            for a in Attempt.objects.pending().filter(lead=lead).order_by("due_at", "id")
+            for a in Attempt.objects.pending().touches().filter(lead=lead).order_by("due_at", "id")
         ]
 
     def appointment_booked(self, *, lead: Lead, by: Salesperson) -> None:

@@ -112,7 +112,12 @@ def reply_receive(
             lead.move_to(
                 Lead.Status.REACHED,
                 at=at,
-                data={"evidence": "reply", "channel": channel, "inbound": inbound.pk},
+                # The same shape as every other evidence: a mapping with its kind.
+                data={
+                    "evidence": {"kind": "inbound", "channel": channel, "inbound": inbound.pk},
+                    "channel": channel,
+                    "inbound": inbound.pk,
+                },
             )
         notify_reply.delay_on_commit(inbound.pk)
     return inbound

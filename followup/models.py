@@ -62,6 +62,11 @@ class AttemptQuerySet(models.QuerySet):
     def pending(self) -> AttemptQuerySet:
         return self.filter(status__in=Attempt.PENDING)
 
+    def touches(self) -> AttemptQuerySet:
+        """Attempts that contact someone (not the engine's own bookkeeping, such as planning
+        the cadence): what a person sees as the lead's upcoming actions."""
+        return self.exclude(channel=Attempt.Channel.CADENCE)
+
 
 class Attempt(models.Model):
     """One planned touch of a lead (a ring, an email, a WhatsApp, marking it lost).
@@ -84,6 +89,8 @@ class Attempt(models.Model):
         EMAIL = "email", _("Email")
         WHATSAPP = "whatsapp", _("WhatsApp")
         LOST = "lost", _("Mark lost")
+        # The engine's own step: write the lead's cadence rows (durable like every other step).
+        CADENCE = "cadence", _("Plan the follow-up")
 
     PENDING = (Status.SCHEDULED, Status.QUEUED)
 
@@ -269,6 +276,26 @@ class Call(models.Model):
             for name, value in fields.items():
                 setattr(self, name, value)
         return bool(won)
+
+
+class RingAlarm(models.Model):
+    """The two-minute promise broke for a lead: its managers were (or are being) told, once."""
+
+    dealer = models.ForeignKey(Dealer, on_delete=models.CASCADE, related_name="+")
+    lead = models.OneToOneField(Lead, on_delete=models.CASCADE, related_name="ring_alarm")
+    # "late" (not rung 120 s after receipt) or "nobody to ring" (no one on duty, no BDC phone).
+    reason = models.CharField(max_length=20)
+    created_at = models.DateTimeField(default=timezone.now)
+    # Handed to a worker (again after RENOTIFY_AFTER if the notification got lost).
+    queued_at = models.DateTimeField(null=True, blank=True)
+    notified_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("ring alarm")
+        verbose_name_plural = _("ring alarms")
+
+    def __str__(self) -> str:
+        return f"{self.lead_id}: {self.reason}"
 
 
 # Email and WhatsApp: the outbox, templates and inbound messages.

@@ -6,15 +6,11 @@ send, in the order Twilio would send them.
 
 from __future__ import annotations
 
-from django.utils.translation import gettext as _
-
 from dealers.models import Dealer
 from followup.channels import voice
 from followup.models import Call
-from leads.labels import action_label, outcome_label, reason_label, status_label
-from leads.models import Lead, LeadEvent
-
-CHANNEL_LABELS = dict(Lead.Channel.choices)
+from leads.models import LeadEvent
+from leads.timeline import event_line
 
 AGENT_ACTIONS = {
     "ringing": ("answer", "voicemail", "decline"),
@@ -135,7 +131,7 @@ def board(*, dealer: Dealer) -> dict:
     )
     events = list(events)
     for event in events:
-        event.text = event_text(event)
+        event.text = event_line(event)
     return {
         "live": live,
         "recent": calls.filter(status__in=Call.TERMINAL).order_by("-id")[:15],
@@ -143,63 +139,3 @@ def board(*, dealer: Dealer) -> dict:
         "staff": dealer.staff.exclude(phone="").select_related("user"),
         "dealer": dealer,
     }
-
-
-def event_text(event: LeadEvent) -> str:
-    """One line of the timeline, as a person would say it."""
-    data = dict(event.data or {})
-    if event.kind == LeadEvent.Kind.STATUS:
-        text = _("Status: %(from)s → %(to)s") % {
-            "from": status_label(data.get("from")),
-            "to": status_label(data.get("to")),
-        }
-        return text + (f" ({reason_label(data['reason'])})" if data.get("reason") else "")
-    # Codes stored by the engine, in the viewer's language.
-    if "outcome" in data:
-        data["outcome"] = outcome_label(data["outcome"])
-    if "reason" in data:
-        data["reason"] = reason_label(data["reason"])
-    texts = {
-        "dialing": _("Calling %(to)s"),
-        "ringing": _("%(to)s's phone rings"),
-        "answered": _("%(to)s answered"),
-        "voicemail": _("Voicemail of %(to)s answered: passing on"),
-        "pressed": _("%(by)s pressed %(digits)s"),
-        "escalated": _("Passed from %(from)s to %(to)s"),
-        "customer ringing": _("The customer's phone rings"),
-        "customer answered": _("The customer answered"),
-        "customer call ended": _("Call with the customer ended after %(duration)s s: %(outcome)s"),
-        "retry": _("Provider error, retrying: %(error)s"),
-        "failed": _("Could not call %(to)s: %(reason)s"),
-        "unknown": _("Provider did not answer; checking before calling again"),
-        "completed": _("Call with %(to)s ended"),
-        "no-answer": _("%(to)s did not answer"),
-        "busy": _("%(to)s was busy"),
-        "canceled": _("Call to %(to)s cancelled"),
-    }
-    if event.kind == LeadEvent.Kind.ATTEMPT:
-        if data.get("cancelled"):
-            return _("Cancelled (%(reason)s): %(what)s") % {
-                "reason": data.get("reason", ""),
-                "what": ", ".join(action_label(label) for label in data["cancelled"]),
-            }
-        if data.get("moved"):
-            return _("%(moved)s moved to the next allowed time") % {
-                "moved": action_label(data["moved"])
-            }
-        if data.get("scheduled"):
-            return _("Scheduled: %(scheduled)s") % {"scheduled": action_label(data["scheduled"])}
-    if event.kind == LeadEvent.Kind.MESSAGE:
-        return _("Message by %(channel)s (%(purpose)s)") % {
-            "channel": CHANNEL_LABELS.get(data.get("channel"), data.get("channel", "")),
-            "purpose": data.get("purpose", ""),
-        }
-    template = texts.get(data.get("event", ""))
-    if template is None:
-        if data.get("outcome"):
-            return _("Call attempt: %(outcome)s") % data
-        return event.get_kind_display()
-    try:
-        return template % data
-    except (KeyError, TypeError, ValueError):
-        return event.get_kind_display()

@@ -30,31 +30,57 @@ DONE_STATUSES = {
 
 
 def first_call_create(*, lead: Lead, repeat: bool) -> Attempt:
-    """The first-call row, written in the intake transaction so that no lead can be lost.
+    """The lead's start as rows, written in the intake transaction so no step can be lost.
 
-    Its ``due_at`` is the watchdog's deadline: the chain claims it at once; if the enqueue was
-    lost, the dispatcher finds it still scheduled 30 s after receipt and starts it.
+    The first call, the first email and WhatsApp and the planning of the cadence are each an
+    attempt whose ``due_at`` is the watchdog's deadline: the Celery chain claims them at once;
+    whatever the chain did not finish (enqueue lost, a worker killed, the database gone for a
+    moment), the dispatcher finds still pending 30 s after receipt and completes.
     """
-    # A plain insert, not get_or_create: the signal fires once per new lead (which has no
-    # attempts yet) and a repeat inquiry gets a fresh key, so the lookup (and the savepoint
-    # get_or_create wraps its insert in) would be three wasted round trips on the hot path.
-    # The (lead, key) constraint still refuses a second first call outright.
-    key = f"first_call:r{uuid.uuid4().hex[:12]}" if repeat else "first_call"
+    # One multi-row INSERT, not get_or_create per row: the signal fires once per new lead
+    # (which has no attempts yet) and a repeat inquiry gets fresh keys, so lookups (and the
+    # savepoints get_or_create wraps its insert in) would be wasted round trips on the hot
+    # path. The (lead, key) constraint still refuses a second first call outright.
     now = timezone.now()
-    return Attempt.objects.create(
-        lead=lead,
-        key=key,
-        dealer_id=lead.dealer_id,
-        channel=Attempt.Channel.PHONE,
-        purpose="first",
-        label=action_code("repeat_call" if repeat else "first_call"),
-        hours_rule=HoursRule.CONTACT,
-        due_at=max(lead.received_at, now) + dt.timedelta(seconds=WATCHDOG_SECONDS),
-    )
+    due = max(lead.received_at, now) + dt.timedelta(seconds=WATCHDOG_SECONDS)
+    suffix = f":r{uuid.uuid4().hex[:12]}" if repeat else ""
+
+    def row(key: str, channel: str, label: str) -> Attempt:
+        return Attempt(
+            lead=lead,
+            key=key,
+            dealer_id=lead.dealer_id,
+            channel=channel,
+            purpose="first",
+            label=action_code(label),
+            hours_rule=HoursRule.CONTACT,
+            due_at=due,
+        )
+
+    rows = [row(f"first_call{suffix}", Attempt.Channel.PHONE, "first_call")]
+    if repeat:
+        rows[0].label = action_code("repeat_call")
+    else:
+        rows += [
+            row(f"first_{channel}", channel, f"first_{channel}")
+            for channel in (Attempt.Channel.EMAIL, Attempt.Channel.WHATSAPP)
+        ]
+    # Planning the cadence is work too: a row, so a lost chain tail cannot lose the plan.
+    plan = row(f"{CADENCE_KEY}{suffix}", Attempt.Channel.CADENCE, "cadence")
+    plan.hours_rule = HoursRule.ANY
+    rows.append(plan)
+    Attempt.objects.bulk_create(rows)
+    return rows[0]
+
+
+CADENCE_KEY = "cadence"
 
 
 def followup_enqueue(*, attempt_id: int, lead_id: int, repeat: bool = False) -> None:
-    """Ring → first messages → schedule the cadence: one Celery chain of id-taking tasks."""
+    """Ring → first messages → plan the cadence: the fast path, one chain of id-taking tasks.
+
+    Each step is also a row the dispatcher completes if the chain breaks (first_call_create).
+    """
     from celery import chain
 
     from followup import tasks
@@ -75,7 +101,7 @@ def followup_enqueue(*, attempt_id: int, lead_id: int, repeat: bool = False) -> 
     except Exception:
         if getattr(tasks.ring_attempt.app.conf, "task_always_eager", False):
             raise
-        # The lead and its first-call row are committed; the watchdog starts it within 30 s.
+        # The lead and its start rows are committed; the watchdog starts them within 30 s.
         log.exception("enqueue for lead %s lost; the dispatcher's watchdog will start it", lead_id)
 
 
@@ -105,18 +131,15 @@ def attempts_cancel(*, lead: Lead, reason: str) -> int:
     pending = Attempt.objects.pending().filter(lead=lead, requested_by=None)
     if reason == "lost" or lead.status == Lead.Status.LOST:
         pending = pending.exclude(purpose="recovery")
-    cancelled = list(pending.values_list("pk", "label"))
+    cancelled = list(pending.values_list("pk", "label", "channel"))
     count = Attempt.objects.filter(
-        pk__in=[pk for pk, _ in cancelled], status__in=Attempt.PENDING
+        pk__in=[pk for pk, _, _ in cancelled], status__in=Attempt.PENDING
     ).update(status=Attempt.Status.CANCELLED, reason=reason[:200], finished_at=timezone.now())
-    if count:
+    shown = [label for _, label, channel in cancelled if channel != Attempt.Channel.CADENCE]
+    if count and shown:
         lead.log(
             LeadEvent.Kind.ATTEMPT,
-            data={
-                "cancelled": [label for _, label in cancelled],
-                "count": count,
-                "reason": reason,
-            },
+            data={"cancelled": shown, "count": len(shown), "reason": reason},
         )
     if lead.status == Lead.Status.LOST:
         recovery_schedule(lead=lead)
@@ -190,7 +213,7 @@ def lead_reached(*, lead_id: int, evidence: dict) -> bool:
 
 
 def lead_next_action_refresh(*, lead: Lead) -> None:
-    nxt = Attempt.objects.pending().filter(lead=lead).order_by("due_at").first()
+    nxt = Attempt.objects.pending().touches().filter(lead=lead).order_by("due_at").first()
     # A code (leads.labels), translated when a page shows it.
     action, due = (nxt.label or CHANNEL_ACTIONS[nxt.channel], nxt.due_at) if nxt else ("", None)
     Lead.objects.filter(pk=lead.pk).update(next_action=action[:40], next_action_due_at=due)
@@ -233,6 +256,22 @@ def cadence_schedule(*, lead: Lead) -> int:
     else:
         lead_next_action_refresh(lead=lead)
     return len(rows)
+
+
+def cadence_run(*, lead_id: int) -> int:
+    """Plan the lead's cadence and mark its planning rows done (the chain's or the dispatcher's).
+
+    Not claimed first: planning is idempotent, and a worker killed half-way leaves the row
+    queued, so the dispatcher hands it out again instead of it staying in progress for good.
+    """
+    lead = Lead.objects.filter(pk=lead_id).select_related("dealer").first()
+    if lead is None:
+        return 0
+    made = cadence_schedule(lead=lead)
+    Attempt.objects.filter(
+        lead=lead, channel=Attempt.Channel.CADENCE, status__in=Attempt.PENDING
+    ).update(status=Attempt.Status.DONE, outcome="planned", finished_at=timezone.now())
+    return made
 
 
 def followup_start(*, lead: Lead) -> LeadEvent | None:

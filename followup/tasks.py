@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from followup import dispatch
+from followup import dispatch, sla
 from followup.channels import voice
-from followup.services import attempt_run, cadence_schedule, first_messages_ensure
+from followup.services import attempt_run, cadence_run, first_messages_ensure
 from leads.models import Lead
 
 
@@ -36,8 +36,7 @@ def first_messages(lead_id: int) -> None:
 
 @shared_task(name="followup.schedule", time_limit=30, soft_time_limit=25)
 def schedule_cadence(lead_id: int) -> int:
-    lead = Lead.objects.filter(pk=lead_id).select_related("dealer").first()
-    return 0 if lead is None else cadence_schedule(lead=lead)
+    return cadence_run(lead_id=lead_id)
 
 
 @shared_task(name="followup.attempt.run", time_limit=60, soft_time_limit=50)
@@ -48,6 +47,11 @@ def run_attempt(attempt_id: int) -> str:
 @shared_task(name="followup.dispatch", time_limit=30, soft_time_limit=25, ignore_result=True)
 def dispatch_due() -> int:
     return dispatch.dispatch_due()
+
+
+@shared_task(name="followup.alarm.notify", time_limit=60, soft_time_limit=45)
+def ring_alarm_notify(alarm_id: int) -> bool:
+    return sla.ring_alarm_notify(alarm_id=alarm_id)
 
 
 @shared_task(name="followup.recovery_sweep", time_limit=120, soft_time_limit=100)

@@ -34,9 +34,16 @@ ACTIONS: dict[str, Promise] = {
     "recovery": _("BDC recovery call"),
     "appointment": _("Appointment"),
     "callback": _("Call back at the customer's chosen time"),
+    "cadence": _("Plan the follow-up"),
 }
 # The engine's channel names, for an attempt without a label.
-CHANNEL_ACTIONS = {"phone": "call", "email": "email", "whatsapp": "whatsapp", "lost": "lost"}
+CHANNEL_ACTIONS = {
+    "phone": "call",
+    "email": "email",
+    "whatsapp": "whatsapp",
+    "lost": "lost",
+    "cadence": "cadence",
+}
 
 # Rows written before the codes: their English text, mapped to the code.
 _LEGACY_ACTIONS = {

@@ -35,8 +35,8 @@ from leads.forms import (
     QueueFilterForm,
     ReassignForm,
 )
-from leads.labels import action_label, outcome_label, reason_label
-from leads.models import AccessLog, IllegalMove, Lead, LeadEvent
+from leads.labels import outcome_label
+from leads.models import AccessLog, IllegalMove, Lead
 from leads.services import (
     EvidenceMissing,
     lead_add_note,
@@ -48,6 +48,7 @@ from leads.services import (
     lead_reassign,
     leads_visible_to,
 )
+from leads.timeline import event_line
 
 # Enough to work from on a phone; filters narrow the rest down.
 QUEUE_PAGE = 30
@@ -271,134 +272,6 @@ def get_lead(request: HttpRequest, pk: int) -> tuple[Lead, Salesperson]:
     return lead, staff
 
 
-def _local(value: str | None) -> str:
-    if not value:
-        return ""
-    try:
-        moment = dt.datetime.fromisoformat(value)
-    except (TypeError, ValueError):
-        return str(value)
-    return formats.date_format(timezone.localtime(moment), "SHORT_DATETIME_FORMAT")
-
-
-def _duration(seconds) -> str:
-    try:
-        seconds = int(seconds)
-    except (TypeError, ValueError):
-        return ""
-    return f"{seconds // 60}:{seconds % 60:02d}"
-
-
-STATUS_LABELS = dict(Lead.Status.choices)
-CHANNEL_LABELS = dict(Lead.Channel.choices)
-
-
-def describe(event: LeadEvent) -> str:
-    """One readable line per timeline event, from its ``data``."""
-    data = event.data or {}
-    kind = event.kind
-    K = LeadEvent.Kind
-    if kind == K.RECEIVED:
-        return _("Lead received from %(source)s.") % {"source": data.get("source", "?")}
-    if kind == K.REPEAT_INQUIRY:
-        return _("The customer asked again via %(source)s.") % {"source": data.get("source", "?")}
-    if kind == K.ASSIGNED:
-        return _("Assigned to %(name)s.") % {"name": data.get("name", "?")}
-    if kind == K.BDC:
-        return _("Handed to the BDC (%(reason)s).") % {
-            "reason": reason_label(data.get("reason")) or "—"
-        }
-    if kind == K.FOLLOWUP_STARTED:
-        return _("Automatic follow-up started.")
-    if kind == K.STATUS:
-        text = _("Status: %(from)s → %(to)s.") % {
-            "from": STATUS_LABELS.get(data.get("from"), data.get("from")),
-            "to": STATUS_LABELS.get(data.get("to"), data.get("to")),
-        }
-        if data.get("reason"):
-            text += " " + _("Reason: %(reason)s.") % {"reason": reason_label(data["reason"])}
-        evidence = data.get("evidence")
-        if evidence:
-            # The engine writes the kind alone ("reply"), people's moves a dict with its kind.
-            evidence_kind = evidence.get("kind") if isinstance(evidence, dict) else evidence
-            text += " " + {
-                "call": _("Evidence: a connected call."),
-                "inbound": _("Evidence: a reply from the customer."),
-                "reply": _("Evidence: a reply from the customer."),
-                "note": _("Evidence: the salesperson's note."),
-                "reached": _("Evidence: reached before."),
-                "customer_booking": _("Evidence: booked by the customer on the booking page."),
-            }.get(evidence_kind, "")
-        return text
-    if kind == K.CALL:
-        parts = [_("Call")]
-        if data.get("to") or data.get("direction"):
-            parts.append(str(data.get("direction") or ""))
-        outcome = data.get("outcome") or data.get("status")
-        if outcome:
-            parts.append(_("outcome: %(outcome)s") % {"outcome": outcome_label(outcome)})
-        if data.get("duration") is not None:
-            parts.append(_("duration %(duration)s") % {"duration": _duration(data["duration"])})
-        if data.get("connected") or data.get("bridged"):
-            parts.append(_("connected"))
-        return " · ".join(p for p in parts if p)
-    if kind == K.MESSAGE:
-        channel = CHANNEL_LABELS.get(data.get("channel"), data.get("channel") or "")
-        text = _("%(channel)s message sent") % {"channel": channel}
-        if data.get("template") or data.get("purpose"):
-            text += f" ({data.get('template') or data.get('purpose')})"
-        status = data.get("delivery") or data.get("status")
-        if status:
-            text += " · " + _("delivery: %(status)s") % {"status": status}
-        return text + "."
-    if kind == K.INBOUND:
-        channel = CHANNEL_LABELS.get(data.get("channel"), data.get("channel") or "")
-        text = _("Reply from the customer")
-        if channel:
-            text += f" ({channel})"
-        if data.get("text") or data.get("body"):
-            text += f": “{data.get('text') or data.get('body')}”"
-        return text
-    if kind == K.ATTEMPT:
-        if data.get("cancelled") is not None:
-            return _("Cancelled (%(reason)s): %(what)s.") % {
-                "reason": reason_label(data.get("reason")) or "—",
-                "what": ", ".join(action_label(label) for label in data["cancelled"]),
-            }
-        if data.get("moved"):
-            return _("%(what)s moved to the next allowed time (%(reason)s).") % {
-                "what": action_label(data["moved"]),
-                "reason": reason_label(data.get("reason")) or "—",
-            }
-        if data.get("scheduled"):
-            return _("Scheduled: %(what)s, %(at)s.") % {
-                "what": action_label(data["scheduled"]),
-                "at": _local(data.get("due_at")),
-            }
-        channel = CHANNEL_LABELS.get(data.get("channel"), data.get("channel") or "")
-        return _("Attempt %(step)s by %(channel)s: %(status)s.") % {
-            "step": data.get("step", ""),
-            "channel": channel,
-            "status": outcome_label(data.get("status") or data.get("outcome")),
-        }
-    if kind == K.NOTE:
-        return _("Note")
-    if kind == K.OUTCOME:
-        return _("Call logged: %(outcome)s.") % {"outcome": outcome_label(data.get("outcome"))}
-    if kind == K.OPTED_OUT:
-        return _("The customer opted out (%(via)s). No more contact.") % {
-            "via": data.get("via") or "—"
-        }
-    if kind == K.APPOINTMENT:
-        text = _("Appointment on %(at)s.") % {"at": _local(data.get("at"))}
-        if data.get("moved_from"):
-            text += " " + _("Moved from %(at)s.") % {"at": _local(data["moved_from"])}
-        if data.get("by_customer"):
-            text += " " + _("Booked by the customer.")
-        return text
-    return event.get_kind_display()
-
-
 def lead_upcoming(lead: Lead) -> list[Upcoming]:
     try:
         return list(engine().upcoming(lead=lead))
@@ -428,7 +301,7 @@ def lead_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "nav": "queue",
         "lead": lead,
         "staff": staff,
-        "timeline": [(event, describe(event)) for event in events],
+        "timeline": [(event, event_line(event)) for event in events],
         "upcoming": lead_upcoming(lead),
         "templates_unavailable": templates_unavailable,
         "outcome_form": OutcomeForm(),

@@ -14,7 +14,7 @@ def test_healthz_is_200_when_database_and_broker_answer(client, db):
     response = client.get("/healthz")
 
     assert response.status_code == 200
-    assert response.json() == {"database": "ok", "broker": "ok", "status": "ok"}
+    assert response.json() == {"database": "ok", "broker": "ok", "status": "ok", "ring_sla": 0}
 
 
 def test_healthz_is_503_and_names_the_broker_when_it_is_down(client, db, monkeypatch):

@@ -30,6 +30,7 @@ from followup.services import (
     lead_reached,
     lead_touched,
 )
+from followup.sla import ring_alarm_raise
 from leadflow.lib.metrics import FIRST_RING_SECONDS, PROVIDER_ERRORS
 from leads.labels import action_code
 from leads.models import Lead, LeadEvent
@@ -140,6 +141,9 @@ def ring_attempt_run(*, attempt_id: int) -> str:
             attempt.lead.log(
                 LeadEvent.Kind.CALL, data={"attempt": attempt.pk, "outcome": "nobody to ring"}
             )
+            if attempt.is_first_call:
+                # The two-minute promise cannot be kept: the managers hear of it at once.
+                ring_alarm_raise(lead=attempt.lead, reason="nobody to ring")
             return "nobody"
         # Born claimed ("dialing"): this worker owns the first leg from its first moment.
         call = _leg_create(attempt=attempt, target=target, first=True, claimed=True)

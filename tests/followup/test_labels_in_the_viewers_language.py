@@ -110,12 +110,20 @@ def test_next_actions_stored_as_english_text_before_the_codes_are_still_translat
     [
         (
             "de",
-            ["Ergebnis: erreicht", "Abgebrochen (erreicht): ", "Tag 8: Als verloren markieren"],
+            [
+                "Gespräch mit dem Kunden nach 45 s beendet: erreicht",
+                "Abgebrochen (erreicht): ",
+                "Tag 8: Als verloren markieren",
+            ],
             ["Gespräch mit dem Kunden nach 45 s beendet: erreicht", "Abgebrochen (erreicht)"],
         ),
         (
             "en",
-            ["outcome: reached", "Cancelled (reached): ", "Day 8: Mark lost: no contact"],
+            [
+                "Call with the customer ended after 45 s: reached",
+                "Cancelled (reached): ",
+                "Day 8: Mark lost: no contact",
+            ],
             ["Call with the customer ended after 45 s: reached", "Cancelled (reached)"],
         ),
     ],

@@ -67,7 +67,7 @@ def test_whatsapp_reply_lands_on_the_timeline_marks_reached_and_tells_the_salesp
     assert reply.note == "Ja, Samstag 11 Uhr passt mir."
     assert reply.data["channel"] == "whatsapp"
     reached = lead.events.get(kind=LeadEvent.Kind.STATUS)
-    assert (reached.data["to"], reached.data["evidence"]) == ("reached", "reply")
+    assert (reached.data["to"], reached.data["evidence"]["kind"]) == ("reached", "inbound")
     [notification] = mail.outbox
     assert notification.to == ["lena@example.com"]
     assert "Anna Schmidt" in notification.subject
