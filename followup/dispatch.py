@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -22,7 +23,6 @@ log = logging.getLogger(__name__)
 BATCH = 200
 # A queued row not claimed by now lost its message (broker restart, enqueue lost): re-send.
 REQUEUE_AFTER = dt.timedelta(seconds=60)
-STALE_DIALING = dt.timedelta(seconds=90)
 
 
 def _enqueue_attempt(row: dict) -> None:
@@ -82,7 +82,9 @@ def dispatch_due(*, now: dt.datetime | None = None) -> int:
     # A worker died between claiming a leg and hearing back from the provider: its outcome
     # is unknown, so reconcile with the provider instead of dialing again.
     Call.objects.filter(
-        status=Call.Status.DIALING, parent=None, claimed_at__lte=now - STALE_DIALING
+        status=Call.Status.DIALING,
+        parent=None,
+        claimed_at__lte=now - dt.timedelta(seconds=settings.LEADFLOW_STALE_DIALING_SECONDS),
     ).update(status=Call.Status.UNKNOWN, retry_at=now)
     for pk in Call.objects.filter(status=Call.Status.UNKNOWN, retry_at__lte=now).values_list(
         "pk", flat=True

@@ -220,6 +220,8 @@ class Call(models.Model):
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
     retry_at = models.DateTimeField(null=True, blank=True)
     tries = models.PositiveSmallIntegerField(default=0)
+    # Reconciliations of an unknown create so far (bounded: then the leg is decided).
+    checks = models.PositiveSmallIntegerField(default=0)
     claimed_at = models.DateTimeField(null=True, blank=True)
     rang_at = models.DateTimeField(null=True, blank=True)
     answered_at = models.DateTimeField(null=True, blank=True)

@@ -196,6 +196,9 @@ LEADFLOW_MAX_INVENTORY_BYTES = env_int("LEADFLOW_MAX_INVENTORY_BYTES", 8 * 1024 
 LEADFLOW_BOOKING_LINK_DAYS = env_int("LEADFLOW_BOOKING_LINK_DAYS", 14)
 LEADFLOW_BOOKING_SLOT_MINUTES = env_int("LEADFLOW_BOOKING_SLOT_MINUTES", 60)
 LEADFLOW_BOOKING_DAYS_AHEAD = env_int("LEADFLOW_BOOKING_DAYS_AHEAD", 10)
+# A call leg still "dialing" this long after its claim belongs to a dead worker (the ring
+# tasks' hard time limit is 40 s): the dispatcher reconciles it with the provider.
+LEADFLOW_STALE_DIALING_SECONDS = env_int("LEADFLOW_STALE_DIALING_SECONDS", 50)
 LEADFLOW_DEMO_TOKEN = env_str("LEADFLOW_DEMO_TOKEN")
 # GET /metrics answers only with "Authorization: Bearer <this>"; unset, /metrics is off (404).
 LEADFLOW_METRICS_TOKEN = env_str("LEADFLOW_METRICS_TOKEN")

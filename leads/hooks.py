@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import logging
@@ -10,6 +11,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -79,7 +81,9 @@ def bearer_token(request: HttpRequest) -> str:
 
 def signature_valid(secret: str, body: bytes, header: str) -> bool:
     expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, header.strip().lower())
+    # compare_digest refuses non-ASCII text with a TypeError: such a header is simply wrong.
+    given = header.strip().lower().encode("utf-8", "surrogateescape")
+    return hmac.compare_digest(expected.encode(), given)
 
 
 def rejected(
@@ -112,7 +116,48 @@ def body_format(request: HttpRequest) -> str:
     return "adf" if content_type in XML_TYPES else "json"
 
 
+# Portals retry on 5xx; 503 with Retry-After says "not your fault, try again", and the
+# record is kept for a replay either way.
+RETRY_AFTER_SECONDS = 30
+
+
+def failed(record: IntakeRecord | None, error: str) -> JsonResponse:
+    body: dict[str, Any] = {"error": error}
+    if record is not None:
+        body["intake_id"] = record.pk
+    response = JsonResponse(body, status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+def intake_guarded(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """No webhook answers 500: whatever fails unforeseen is recorded and answered with 503.
+
+    A failure after the record exists leaves it ``failed`` with the error (replayable); one
+    before it (the database gone while opening it) answers 503 so the portal sends it again.
+    A dead database connection is dropped first, so the record can still be written.
+    """
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except Exception as exc:
+            record = getattr(request, "_intake_record", None)
+            log.exception("intake %s failed", record.pk if record is not None else "(no record)")
+            if record is not None:
+                try:
+                    connection.close_if_unusable_or_obsolete()
+                    intake_record_fail(record=record, error=f"{type(exc).__name__}: {exc}")
+                except Exception:
+                    log.exception("intake %s: could not record the failure", record.pk)
+            return failed(record, "temporary failure; the request was recorded, please retry")
+
+    return wrapper
+
+
 @csrf_exempt
+@intake_guarded
 @require_POST
 def lead_webhook(request: HttpRequest, dealer_slug: str) -> JsonResponse:
     fmt = body_format(request)
@@ -176,10 +221,6 @@ def intake_respond(
     return accepted(result)
 
 
-def failed(record: IntakeRecord, error: str) -> JsonResponse:
-    return JsonResponse({"error": error, "intake_id": record.pk}, status=500)
-
-
 def intake_open(
     request: HttpRequest, dealer_slug: str, *, source: str, fmt: str, limit: int | None = None
 ) -> tuple[IntakeRecord, Dealer | None, bytes, int]:
@@ -187,7 +228,7 @@ def intake_open(
     limit = limit or settings.LEADFLOW_MAX_BODY_BYTES
     body, size = read_body(request, limit)
     dealer = Dealer.objects.filter(slug=dealer_slug).first()
-    record = intake_record_start(
+    record = request._intake_record = intake_record_start(
         dealer=dealer,
         dealer_slug=dealer_slug,
         source=source,
@@ -216,6 +257,7 @@ def google_key_matches(dealer: Dealer, key: str) -> bool:
 
 
 @csrf_exempt
+@intake_guarded
 @require_POST
 def google_ads_webhook(request: HttpRequest, dealer_slug: str) -> JsonResponse:
     """Google Ads lead form extension webhook; authenticated by ``google_key`` in the body."""
@@ -247,6 +289,7 @@ def google_ads_webhook(request: HttpRequest, dealer_slug: str) -> JsonResponse:
 
 
 @csrf_exempt
+@intake_guarded
 @require_http_methods(["GET", "POST"])
 def meta_webhook(request: HttpRequest, dealer_slug: str) -> HttpResponse:
     if request.method == "GET":

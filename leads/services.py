@@ -23,7 +23,7 @@ from leads.parsers.google_ads import parse_google_ads
 from leads.parsers.json_lead import parse_json_lead
 from leads.parsers.meta import map_meta_lead, parse_meta_notification
 from leads.signals import lead_received
-from leads.validation import LeadInvalid, clean_lead
+from leads.validation import LeadInvalid, clean_lead, payload_clean, text_clean
 
 log = logging.getLogger(__name__)
 
@@ -102,8 +102,8 @@ def intake_record_reject(
 
 def intake_record_fail(*, record: IntakeRecord, error: str) -> IntakeRecord:
     record.outcome = IntakeRecord.Outcome.FAILED
-    record.status_code = 500
-    record.error = error
+    record.status_code = 503
+    record.error = text_clean(error)
     record.save(update_fields=["outcome", "status_code", "error"])
     return record
 
@@ -115,6 +115,8 @@ def lead_receive(
 
     Raises LeadInvalid (422) before touching the database when the values are unusable.
     """
+    # NUL characters and lone surrogates (valid JSON escapes) would fail the INSERT: cleaned.
+    data = payload_clean(data)
     fields = clean_lead(data, region=dealer.country)
     fields["source"] = fields["source"] or default_source
     now = timezone.now()

@@ -49,6 +49,29 @@ def is_mobile(e164: str) -> bool:
     )
 
 
+# Any surrogate code point left in a Python str is a lone one (json.loads joins valid pairs):
+# no database and no UTF-8 encoder accepts it.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def text_clean(value: str) -> str:
+    """Text a database can store: NUL dropped, lone surrogates shown as U+FFFD."""
+    if "\x00" in value:
+        value = value.replace("\x00", "")
+    return _LONE_SURROGATE.sub("\ufffd", value)
+
+
+def payload_clean(value: Any) -> Any:
+    """``text_clean`` over a parsed payload, keys included (it is also stored as it came)."""
+    if isinstance(value, str):
+        return text_clean(value)
+    if isinstance(value, dict):
+        return {payload_clean(k): payload_clean(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [payload_clean(v) for v in value]
+    return value
+
+
 def _text(value: Any, limit: int) -> str:
     if value is None:
         return ""
@@ -170,7 +193,11 @@ def clean_lead(data: dict[str, Any], *, region: str) -> dict[str, Any]:
     received = data.get("received_at")
     out["portal_received_at"] = None
     if received not in (None, ""):
-        parsed = parse_datetime(str(received)) if isinstance(received, str) else None
+        try:
+            parsed = parse_datetime(str(received)) if isinstance(received, str) else None
+        except ValueError:
+            # Well-formed but impossible, such as 2026-02-30.
+            parsed = None
         if parsed is None:
             errors["received_at"] = [f"{received!r} is not an ISO 8601 date and time"]
         else:

@@ -40,8 +40,10 @@ log = logging.getLogger(__name__)
 RING_SECONDS = 20  # no answer within this → the next salesperson
 CUSTOMER_RING_SECONDS = 30
 MAX_TRIES = 5
-# A "dialing" row older than this belongs to a dead worker (the task time limit is shorter).
-STALE_DIALING = dt.timedelta(seconds=90)
+# Looks at the provider for a leg whose create went unanswered before deciding, and the
+# growing pause between them (5 s after the first unknown, then 10, 20, 30 s: ~1 min).
+MAX_CHECKS = 4
+CHECK_BACKOFF_SECONDS = 10
 
 
 def public_url(name: str, call_id: int) -> str:
@@ -235,29 +237,80 @@ def _dial_failed(*, call: Call, exc: ProviderError) -> str:
 
 
 def call_reconcile(*, call_id: int) -> str:
-    """A create whose outcome is unknown: adopt the provider's call if it exists, else dial."""
-    call = Call.objects.filter(pk=call_id, status=Call.Status.UNKNOWN).first()
+    """A create whose outcome is unknown: adopt the leg's own call if the provider has it,
+    dial if the provider has no call at all, and after MAX_CHECKS unproven looks decide:
+    end the leg with the reason and ring the next person. No leg stays unknown."""
+    call = (
+        Call.objects.filter(pk=call_id, status=Call.Status.UNKNOWN).select_related("lead").first()
+    )
     if call is None:
         return "nothing"
+    checks = call.checks + 1
     try:
-        sid = voice_provider().find_call(
-            to=call.to, from_number=call.from_number, since=call.claimed_at or call.created_at
+        search = voice_provider().find_leg(
+            to=call.to,
+            from_number=call.from_number,
+            since=call.claimed_at or call.created_at,
+            leg_url=public_url("followup:voice-status", call.pk),
         )
     except ProviderError as exc:
         PROVIDER_ERRORS.labels(call.provider, "voice", exc.kind, exc.code or "none").inc()
-        Call.objects.filter(pk=call.pk).update(
-            retry_at=timezone.now() + dt.timedelta(seconds=10), error=exc.message
+        search, error = None, exc.message
+    else:
+        error = ""
+    if search is not None and search.sid:
+        return _leg_adopt(call=call, sid=search.sid)
+    if search is not None and not search.unproven:
+        # The provider has no call to this number since the claim: the create never arrived.
+        won = Call.objects.filter(pk=call.pk, status=Call.Status.UNKNOWN).update(
+            status=Call.Status.PENDING, retry_at=None, checks=checks
+        )
+        return call_dial(call_id=call.pk) if won else "taken"
+    if checks < MAX_CHECKS:
+        Call.objects.filter(pk=call.pk, status=Call.Status.UNKNOWN).update(
+            checks=checks,
+            retry_at=timezone.now() + dt.timedelta(seconds=CHECK_BACKOFF_SECONDS * checks),
+            error=(error or call.error)[:300],
         )
         return "later"
-    if sid:
-        Call.objects.filter(pk=call.pk, status=Call.Status.UNKNOWN).update(
-            sid=sid, status=Call.Status.QUEUED, retry_at=None
+    return _leg_give_up(call=call, checks=checks, error=error)
+
+
+def _leg_adopt(*, call: Call, sid: str) -> str:
+    try:
+        with transaction.atomic():
+            won = Call.objects.filter(pk=call.pk, status=Call.Status.UNKNOWN).update(
+                sid=sid, status=Call.Status.QUEUED, retry_at=None, checks=F("checks") + 1
+            )
+    except IntegrityError:
+        # The SID is another leg's: never adopt it (its URL named this leg, so this is a bug
+        # or a tampered provider answer); decide instead of retrying forever.
+        return _leg_give_up(
+            call=call, checks=call.checks + 1, error=f"{sid} belongs to another leg"
         )
-        return "adopted"
-    won = Call.objects.filter(pk=call.pk, status=Call.Status.UNKNOWN).update(
-        status=Call.Status.PENDING, retry_at=None
+    if won:
+        call.lead.log(LeadEvent.Kind.CALL, data={"call": call.pk, "event": "adopted", "sid": sid})
+    return "adopted" if won else "taken"
+
+
+def _leg_give_up(*, call: Call, checks: int, error: str) -> str:
+    reason = "could not confirm the call at the provider" + (f" ({error})" if error else "")
+    if not Call.objects.filter(pk=call.pk, status=Call.Status.UNKNOWN).update(
+        status=Call.Status.FAILED,
+        checks=checks,
+        retry_at=None,
+        error=reason[:300],
+        ended_at=timezone.now(),
+    ):
+        return "taken"
+    call.status, call.error = Call.Status.FAILED, reason[:300]
+    log.warning("leg %s: %s; ringing the next person", call.pk, reason)
+    call.lead.log(
+        LeadEvent.Kind.CALL,
+        data={"call": call.pk, "event": "given up", "to": call.who, "reason": reason[:200]},
     )
-    return call_dial(call_id=call.pk) if won else "taken"
+    ring_escalate(call=call)
+    return "given up"
 
 
 def ring_escalate(*, call: Call) -> Call | None:

@@ -14,6 +14,16 @@ class CallRequest:
     timeout: int = 20
 
 
+@dataclass(frozen=True)
+class LegSearch:
+    """What the provider knows of a leg whose create went unanswered."""
+
+    # The SID of the call proven to be this leg's (its requests name the leg's callback URL).
+    sid: str | None = None
+    # Calls to the same number since the claim that could not be proven to be this leg's.
+    unproven: int = 0
+
+
 class ProviderError(Exception):
     """A failed provider request, classified as "transient", "permanent" or "unknown"."""
 
@@ -31,9 +41,10 @@ class VoiceProvider(Protocol):
     def create_call(self, request: CallRequest) -> str:
         """Start the call; the provider's call SID. Raises ProviderError."""
 
-    def find_call(self, *, to: str, from_number: str, since: dt.datetime) -> str | None:
-        """The SID of a call to ``to`` created since ``since``, for a create whose answer was
-        lost. Raises ProviderError."""
+    def find_leg(self, *, to: str, from_number: str, since: dt.datetime, leg_url: str) -> LegSearch:
+        """Look for the call a create whose answer was lost may have made: only a call whose
+        webhook requests name ``leg_url`` (unique to the leg) is this leg's. Raises
+        ProviderError."""
 
     def hang_up(self, sid: str) -> None:
         """End a call that is still ringing or in progress (best effort)."""

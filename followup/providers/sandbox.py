@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 
-from followup.providers.base import CallRequest
+from followup.providers.base import CallRequest, LegSearch
 
 
 class SandboxVoice:
@@ -18,9 +18,9 @@ class SandboxVoice:
     def create_call(self, request: CallRequest) -> str:
         return "SB" + secrets.token_hex(16)
 
-    def find_call(self, *, to: str, from_number: str, since: dt.datetime) -> str | None:
+    def find_leg(self, *, to: str, from_number: str, since: dt.datetime, leg_url: str) -> LegSearch:
         # The sandbox "creates" a call without I/O: a call without SID was never created.
-        return None
+        return LegSearch()
 
     def hang_up(self, sid: str) -> None:
         return None

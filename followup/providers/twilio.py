@@ -6,7 +6,7 @@ import email.utils
 
 from twilio.base.exceptions import TwilioException
 
-from followup.providers.base import CallRequest, ProviderError
+from followup.providers.base import CallRequest, LegSearch, ProviderError
 from followup.twilio_client import classify_twilio_error, twilio_client, twilio_error_code
 
 STATUS_EVENTS = ["initiated", "ringing", "answered", "completed"]
@@ -16,6 +16,19 @@ def _error(exc: Exception) -> ProviderError:
     code = twilio_error_code(exc)
     prefix = f"Twilio {code}: " if code else f"{type(exc).__name__}: "
     return ProviderError(classify_twilio_error(exc), (prefix + str(exc))[:300], str(code or ""))
+
+
+def _created_since(call: object, since: dt.datetime) -> bool:
+    created = getattr(call, "date_created", None)
+    if isinstance(created, str):
+        created = email.utils.parsedate_to_datetime(created)
+    # Twilio's dates have whole seconds: allow the second the claim was made in.
+    return created is None or created >= since - dt.timedelta(seconds=1)
+
+
+def _requested_url(event: object) -> str:
+    request = getattr(event, "request", None)
+    return str(request.get("url") or "") if isinstance(request, dict) else ""
 
 
 class TwilioVoice:
@@ -39,19 +52,20 @@ class TwilioVoice:
             raise _error(exc) from exc
         return call.sid
 
-    def find_call(self, *, to: str, from_number: str, since: dt.datetime) -> str | None:
+    def find_leg(self, *, to: str, from_number: str, since: dt.datetime, leg_url: str) -> LegSearch:
         try:
             calls = twilio_client().calls.list(to=to, from_=from_number, limit=20)
+            recent = [call for call in calls if _created_since(call, since)]
+            for call in recent:
+                # The call's webhook requests (Call Events) carry the URLs LeadFlow gave it;
+                # the status callback URL names the leg, so this proves whose call it is.
+                # To/From/time alone would adopt another lead's call to the same salesperson.
+                events = twilio_client().calls(call.sid).events.list(limit=20)
+                if any(_requested_url(event) == leg_url for event in events):
+                    return LegSearch(sid=call.sid)
         except (TwilioException, OSError, ValueError) as exc:
             raise _error(exc) from exc
-        for call in calls:
-            created = call.date_created
-            if isinstance(created, str):
-                created = email.utils.parsedate_to_datetime(created)
-            # Twilio's dates have whole seconds: allow the second the claim was made in.
-            if created is None or created >= since - dt.timedelta(seconds=1):
-                return call.sid
-        return None
+        return LegSearch(unproven=len(recent))
 
     def hang_up(self, sid: str) -> None:
         with contextlib.suppress(TwilioException, OSError, ValueError):

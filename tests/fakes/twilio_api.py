@@ -34,6 +34,7 @@ _ROUTES: list[tuple[str, re.Pattern[str]]] = [
     ("account", re.compile(rf"^{_ACCOUNT}\.json$")),
     ("calls", re.compile(rf"^{_ACCOUNT}/Calls\.json$")),
     ("call", re.compile(rf"^{_ACCOUNT}/Calls/(?P<sid>[^/]+)\.json$")),
+    ("call_events", re.compile(rf"^{_ACCOUNT}/Calls/(?P<sid>[^/]+)/Events\.json$")),
     ("messages", re.compile(rf"^{_ACCOUNT}/Messages\.json$")),
     ("message", re.compile(rf"^{_ACCOUNT}/Messages/(?P<sid>[^/]+)\.json$")),
 ]
@@ -220,6 +221,7 @@ class FakeTwilio:
         self._requests: list[Recorded] = []
         self._faults: list[_Fault] = []
         self._calls: dict[str, dict[str, Any]] = {}
+        self._call_events: dict[str, list[dict[str, Any]]] = {}
         self._messages: dict[str, dict[str, Any]] = {}
         self._closing = threading.Event()
         self._server = _Server(self)
@@ -256,6 +258,7 @@ class FakeTwilio:
             self._requests.clear()
             self._faults.clear()
             self._calls.clear()
+            self._call_events.clear()
             self._messages.clear()
 
     # -- inspection ------------------------------------------------------------------
@@ -549,7 +552,42 @@ class FakeTwilio:
             "uri": f"{base}.json",
         }
         self._calls[sid] = call
+        # Twilio's Call Events: the webhook requests Twilio made for the call. Twilio requests
+        # the StatusCallback with "initiated" as soon as it places the call, so the URL the
+        # app gave (which names its leg) is readable from the call from the start.
+        self._call_events[sid] = []
+        if one.get("StatusCallback") and "initiated" in params.get("StatusCallbackEvent", []):
+            self._call_events[sid].append(
+                {
+                    "request": {
+                        "method": one.get("StatusCallbackMethod", "POST"),
+                        "url": one["StatusCallback"],
+                        "parameters": {"CallSid": sid, "CallStatus": "initiated"},
+                    },
+                    "response": {"response_code": 204, "content_type": None},
+                }
+            )
         return _Plan(201, dict(call)), sid, True
+
+    def _call_events_get(
+        self, sid: str, one: dict[str, str], params: Any
+    ) -> tuple[_Plan, str | None, bool]:
+        if sid not in self._calls:
+            return self._not_found(sid), None, False
+        uri = f"/{API_VERSION}/Accounts/{self.account_sid}/Calls/{sid}/Events.json"
+        events = list(self._call_events.get(sid, []))
+        page = {
+            "events": events,
+            "end": max(len(events) - 1, 0),
+            "first_page_uri": f"{uri}?PageSize=50&Page=0",
+            "next_page_uri": None,
+            "page": 0,
+            "page_size": 50,
+            "previous_page_uri": None,
+            "start": 0,
+            "uri": f"{uri}?PageSize=50&Page=0",
+        }
+        return _Plan(200, page), sid, False
 
     def _calls_get(
         self, one: dict[str, str], params: Any, query: dict[str, list[str]]

@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 import time_machine
+from django.urls import reverse
 from django.utils import timezone
 
 from followup.dispatch import dispatch_due
@@ -317,7 +318,11 @@ def test_a_worker_killed_after_twilio_created_the_call_does_not_call_again(
     from followup.twilio_client import twilio_client
 
     created = twilio_client().calls.create(
-        to=rep_a1.phone, from_="+4940123456", url=f"{PUBLIC}/twilio/voice/{call.pk}/answer/"
+        to=rep_a1.phone,
+        from_="+4940123456",
+        url=f"{PUBLIC}/twilio/voice/{call.pk}/answer/",
+        status_callback=PUBLIC + reverse("followup:voice-status", args=[call.pk]),
+        status_callback_event=["initiated", "ringing", "answered", "completed"],
     )
 
     with time_machine.travel(timezone.now() + dt.timedelta(seconds=95)):

@@ -105,7 +105,7 @@ def test_one_notification_with_two_leads_makes_two_leads(client, dealer_a, rep_a
     assert IntakeRecord.objects.count() == 1
 
 
-def test_fetch_failure_is_500_replayable_and_replay_after_recovery_makes_the_lead(
+def test_fetch_failure_is_503_replayable_and_replay_after_recovery_makes_the_lead(
     client, dealer_a, rep_a1, meta_graph
 ):
     meta_graph.add_lead(meta_lead("111"))
@@ -113,7 +113,7 @@ def test_fetch_failure_is_500_replayable_and_replay_after_recovery_makes_the_lea
 
     response = post_meta(client, "nord", meta_notification("111"))
 
-    assert response.status_code == 500
+    assert response.status_code == 503
     assert Lead.objects.count() == 0
     record = IntakeRecord.objects.get()
     assert (record.outcome, record.replayable) == ("failed", True)
@@ -135,16 +135,16 @@ def test_meta_retry_after_a_failure_makes_the_lead_once(client, dealer_a, rep_a1
     retried = post_meta(client, "nord", meta_notification("111"))
     again = post_meta(client, "nord", meta_notification("111"))
 
-    assert (failed.status_code, retried.status_code, again.status_code) == (500, 201, 200)
+    assert (failed.status_code, retried.status_code, again.status_code) == (503, 201, 200)
     assert Lead.objects.count() == 1
 
 
-def test_graph_unreachable_is_500_and_replayable(client, dealer_a, rep_a1, meta_graph):
+def test_graph_unreachable_is_503_and_replayable(client, dealer_a, rep_a1, meta_graph):
     meta_graph.add_lead(meta_lead("111"))
     with override_settings(META_GRAPH_API_URL="http://127.0.0.1:9/v21.0"):
         response = post_meta(client, "nord", meta_notification("111"))
 
-    assert response.status_code == 500
+    assert response.status_code == 503
     record = IntakeRecord.objects.get()
     assert record.outcome == "failed"
     with (
