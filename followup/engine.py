@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from dealers.models import Salesperson
 from followup import messaging
 from followup.models import Attempt
+from followup.stop import followup_stop
 from leads.engine import EngineUnavailable, Upcoming
 from leads.labels import CHANNEL_ACTIONS
 from leads.models import Lead
@@ -46,3 +47,6 @@ class FollowupEngine:
 
     def appointment_booked(self, *, lead: Lead, by: Salesperson) -> None:
         messaging.appointment_booked(lead=lead, by=by)
+
+    def lead_stopped(self, *, lead: Lead, reason: str) -> None:
+        followup_stop(lead_id=lead.pk, reason=reason)

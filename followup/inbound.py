@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from dealers.models import Dealer
 from followup.channels.email import lead_id_from_reply_address
 from followup.messages_models import InboundMessage, OutboundMessage
+from followup.stop import followup_stop
 from leads.models import Lead, LeadEvent
 
 log = logging.getLogger(__name__)
@@ -119,6 +120,8 @@ def reply_receive(
                     "inbound": inbound.pk,
                 },
             )
+            # The reply is the contact: end the ring in progress and what is planned.
+            transaction.on_commit(lambda: followup_stop(lead_id=lead.pk, reason="reached"))
         notify_reply.delay_on_commit(inbound.pk)
     return inbound
 

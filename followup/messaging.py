@@ -28,6 +28,7 @@ from followup.channels import templates as tpl
 from followup.channels.email import SendFailed, email_send
 from followup.channels.whatsapp import in_session_window, sandbox, whatsapp_send
 from followup.messages_models import OutboundMessage
+from followup.stop import followup_stop
 from followup.twilio_client import TwilioFailure
 from leadflow.lib.metrics import MESSAGES, PROVIDER_ERRORS
 from leads.engine import EngineUnavailable
@@ -466,6 +467,9 @@ def lead_opt_out(*, lead: Lead, via: str, by: Salesperson | None = None) -> bool
         locked = Lead.objects.select_for_update().get(pk=lead.pk)
         event = locked.opt_out(via=via, by=by)
         messages_cancel(lead=locked, reason="customer opted out")
+        # Planned calls and a phone still ringing for this lead end too (after commit: the
+        # provider is asked to cancel ringing legs, no network I/O inside the transaction).
+        transaction.on_commit(lambda: followup_stop(lead_id=lead.pk, reason="opted out"))
     lead.opted_out_at = locked.opted_out_at
     return event is not None
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from followup import dispatch, sla
+from followup import dispatch, sla, stop
 from followup.channels import voice
 from followup.services import attempt_run, cadence_run, first_messages_ensure
 from leads.models import Lead
@@ -23,6 +23,11 @@ def ring_dial(call_id: int) -> str:
 @shared_task(name="followup.ring.reconcile", time_limit=40, soft_time_limit=30)
 def ring_reconcile(call_id: int) -> str:
     return voice.call_reconcile(call_id=call_id)
+
+
+@shared_task(name="followup.ring.hang_up", time_limit=40, soft_time_limit=30)
+def ring_hang_up(call_id: int) -> bool:
+    return stop.leg_hang_up(call_id=call_id)
 
 
 @shared_task(name="followup.messages.first", time_limit=60, soft_time_limit=50)

@@ -7,6 +7,7 @@ UI says the action is unavailable instead of failing.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
@@ -47,6 +48,10 @@ class Engine(Protocol):
     def appointment_booked(self, *, lead: Lead, by: Salesperson) -> None:
         """Confirm ``lead.appointment_at`` to the customer; remind them the day before."""
 
+    def lead_stopped(self, *, lead: Lead, reason: str) -> None:
+        """The lead needs no more automatic contact (reached, booked, lost, opted out): cancel
+        what is planned and end the ring in progress, at once."""
+
 
 _engine: Engine | None = None
 
@@ -54,6 +59,18 @@ _engine: Engine | None = None
 def register(engine: Engine) -> None:
     global _engine
     _engine = engine
+
+
+def engine_stop_on_commit(*, lead: Lead, reason: str) -> None:
+    """Tell the engine once the caller's transaction commits (it cancels calls at the
+    provider: no network I/O inside a transaction). Without an engine there is nothing to stop."""
+    from django.db import transaction
+
+    def stop() -> None:
+        with contextlib.suppress(EngineUnavailable):
+            engine().lead_stopped(lead=lead, reason=reason)
+
+    transaction.on_commit(stop)
 
 
 def engine() -> Engine:

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from dealers.models import Dealer, Salesperson
 from dealers.services import Routing, dealer_lock, lead_route
+from leads.engine import engine_stop_on_commit
 from leads.models import IllegalMove, IntakeRecord, Lead, LeadEvent
 from leads.parsers import PayloadError
 from leads.parsers.adf import parse_adf
@@ -527,6 +528,7 @@ def lead_log_outcome(*, lead: Lead, by: Salesperson, outcome: str, note: str = "
                 lead.move_to(
                     Lead.Status.REACHED, by=by, note=note, at=now, data={"evidence": evidence}
                 )
+                engine_stop_on_commit(lead=lead, reason="reached")
         elif lead.status == Lead.Status.NEW:
             lead.move_to(Lead.Status.CONTACTING, by=by, at=now)
     return lead
@@ -541,6 +543,8 @@ def lead_move(
         if status == Lead.Status.LOST and reason not in lead.dealer.lost_reasons:
             raise IllegalMove(_("Choose one of the dealer's reasons."))
         lead.move_to(status, by=by, note=note, reason=reason)
+        if status in (Lead.Status.LOST, Lead.Status.SHOWED, Lead.Status.SOLD):
+            engine_stop_on_commit(lead=lead, reason=str(status))
     return lead
 
 
@@ -583,6 +587,7 @@ def lead_book_appointment(*, lead: Lead, by: Salesperson, at: dt.datetime, note:
         lead.save(update_fields=["appointment_at", "next_action", "next_action_due_at"])
         lead.move_to(Lead.Status.APPOINTMENT, by=by, note=note, at=now, data={"evidence": evidence})
         lead.log(LeadEvent.Kind.APPOINTMENT, by=by, at=now, data={"at": at.isoformat()})
+        engine_stop_on_commit(lead=lead, reason=str(Lead.Status.APPOINTMENT))
     return lead
 
 
@@ -592,7 +597,9 @@ def lead_add_note(*, lead: Lead, by: Salesperson, note: str) -> LeadEvent:
 
 def lead_opt_out(*, lead: Lead, by: Salesperson) -> LeadEvent | None:
     with transaction.atomic():
-        return _locked(lead).opt_out(by=by, via="salesperson")
+        event = _locked(lead).opt_out(by=by, via="salesperson")
+        engine_stop_on_commit(lead=lead, reason="opted out")
+    return event
 
 
 def lead_reassign(*, lead: Lead, by: Salesperson, to: Salesperson | None) -> Lead:

@@ -495,7 +495,7 @@ def voice_answer(*, call_id: int, params: dict[str, str]) -> str:
     """The salesperson's phone was answered: whisper the lead inside a <Gather>."""
     response = VoiceResponse()
     call = _call(call_id)
-    if call is None or call.is_terminal:
+    if call is None or call.is_terminal or _ring_over(call):
         response.hangup()
         return str(response)
     lead = call.lead
@@ -527,11 +527,21 @@ def voice_answer(*, call_id: int, params: dict[str, str]) -> str:
     return str(response)
 
 
+def _ring_over(call: Call) -> bool:
+    """The leg's attempt ended while the phone rang (followup.stop): nothing more to do."""
+    return (
+        Attempt.objects.filter(pk=call.attempt_id)
+        .exclude(status=Attempt.Status.IN_PROGRESS)
+        .exists()
+    )
+
+
 def voice_gather(*, call_id: int, params: dict[str, str]) -> str:
     """1: bridge the customer; 2: pass to the next salesperson; 3: hand to the BDC."""
     response = VoiceResponse()
     call = _call(call_id)
-    if call is None or call.is_terminal:
+    if call is None or call.is_terminal or _ring_over(call):
+        # The lead was reached, booked, lost or opted out while this phone rang: no bridge.
         response.hangup()
         return str(response)
     lead, digits = call.lead, params.get("Digits", "")[:1]
