@@ -55,17 +55,23 @@ class TwilioVoice:
     def find_leg(self, *, to: str, from_number: str, since: dt.datetime, leg_url: str) -> LegSearch:
         try:
             calls = twilio_client().calls.list(to=to, from_=from_number, limit=20)
-            recent = [call for call in calls if _created_since(call, since)]
-            for call in recent:
+            unproven = 0
+            for call in calls:
+                if not _created_since(call, since):
+                    continue
                 # The call's webhook requests (Call Events) carry the URLs LeadFlow gave it;
                 # the status callback URL names the leg, so this proves whose call it is.
                 # To/From/time alone would adopt another lead's call to the same salesperson.
-                events = twilio_client().calls(call.sid).events.list(limit=20)
-                if any(_requested_url(event) == leg_url for event in events):
+                urls = {
+                    _requested_url(e) for e in twilio_client().calls(call.sid).events.list(limit=20)
+                } - {""}
+                if leg_url in urls:
                     return LegSearch(sid=call.sid)
+                if not urls:
+                    unproven += 1  # no request made yet: it could still be this leg's
         except (TwilioException, OSError, ValueError) as exc:
             raise _error(exc) from exc
-        return LegSearch(unproven=len(recent))
+        return LegSearch(unproven=unproven)
 
     def hang_up(self, sid: str) -> None:
         with contextlib.suppress(TwilioException, OSError, ValueError):

@@ -55,23 +55,44 @@ def run_dispatcher_for(seconds: int, step: int = 5) -> None:
 
 
 def test_another_legs_call_to_the_same_salesperson_is_never_adopted(
-    post_lead, rep_a1, rep_a2, fake_twilio, django_capture_on_commit_callbacks
+    post_lead, rep_a1, fake_twilio, django_capture_on_commit_callbacks
 ):
     lead = post_lead(execute=False)
     call = dead_worker_leg(lead, rep_a1)
     other = another_leads_call_to(rep_a1, lead.dealer)
 
     with django_capture_on_commit_callbacks(execute=True):
+        run_dispatcher_for(60)
+
+    call.refresh_from_db()
+    # The other call names another leg's URL: not this leg's, so this leg dials its own.
+    assert call.sid not in (None, other)
+    assert call.status == "queued"
+    created = fake_twilio.calls_created()
+    assert [r.sid for r in created] == [other, call.sid]
+    urls = [r.param("StatusCallback") for r in created]
+    assert len(set(urls)) == 2  # one call per leg
+
+
+def test_an_unprovable_call_ends_the_leg_after_bounded_checks_and_rings_the_next(
+    post_lead, rep_a1, rep_a2, fake_twilio, django_capture_on_commit_callbacks
+):
+    lead = post_lead(execute=False)
+    call = dead_worker_leg(lead, rep_a1)
+    # A call to the same phone that made no request yet: it might be this leg's, or not.
+    twilio_client().calls.create(
+        to=rep_a1.phone, from_=lead.dealer.caller_id, url=f"{PUBLIC}/twilio/voice/0/answer/"
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
         run_dispatcher_for(60 + 120)
 
     call.refresh_from_db()
-    assert call.sid != other
-    # After a bounded number of looks the leg is decided: ended with the reason, next rung.
     assert call.status == "failed"
     assert "could not confirm" in call.error
     assert 1 <= call.checks <= 4
     to_numbers = [r.param("To") for r in fake_twilio.calls_created()]
-    assert to_numbers == [rep_a1.phone, rep_a2.phone]  # the other lead's call, and the next
+    assert to_numbers == [rep_a1.phone, rep_a2.phone]  # never dialled twice; the next rung
     assert lead.events.filter(kind="call", data__event="given up").exists()
     assert not Call.objects.filter(lead=lead, status__in=["unknown", "dialing"]).exists()
 
