@@ -85,16 +85,6 @@ def test_worker_killed_between_claim_and_create(stack, figures):
     finally:
         hole.close()
 
-    import os
-
-    if os.environ.get("FAULT_DEBUG"):
-        from leads.models import LeadEvent
-
-        for e in LeadEvent.objects.order_by("at"):
-            print(e.at.time(), e.kind, e.data)
-        for c in Call.objects.all():
-            print(c.pk, c.status, c.created_at.time(), c.claimed_at, c.checks, c.tries, c.error)
-        print(stack.logs())
     assert set(figures.calls_per_leg().values()) == {1}
     assert len(stack.fake.calls_created()) == 3
     figures.report("worker SIGKILL between claim and create", recover_s=round(recover, 1))
