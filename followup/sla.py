@@ -45,8 +45,10 @@ def late_leads(
     since = now - window
     # Through the first-call rows (indexed by status and due_at), never a scan of all leads.
     first_calls = Attempt.objects.filter(key="first_call", due_at__gte=since + _FIRST_CALL_DUE)
-    overdue = first_calls.filter(due_at__lte=now - RING_SLA + _FIRST_CALL_DUE).exclude(
-        status=Attempt.Status.CANCELLED
+    # Statuses listed (not excluded) so PostgreSQL scans the (status, due_at) index.
+    overdue = first_calls.filter(
+        status__in=[s for s in Attempt.Status.values if s != Attempt.Status.CANCELLED],
+        due_at__lte=now - RING_SLA + _FIRST_CALL_DUE,
     )
     # Moved to the customer's next contact window: not due, so not late.
     overdue = overdue.exclude(status=Attempt.Status.SCHEDULED, reason="outside hours")
