@@ -147,7 +147,9 @@ def intake_guarded(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
             log.exception("intake %s failed", record.pk if record is not None else "(no record)")
             if record is not None:
                 try:
-                    connection.close_if_unusable_or_obsolete()
+                    if not connection.in_atomic_block:
+                        # Outside a transaction only: closing inside one would break it.
+                        connection.close_if_unusable_or_obsolete()
                     intake_record_fail(record=record, error=f"{type(exc).__name__}: {exc}")
                 except Exception:
                     log.exception("intake %s: could not record the failure", record.pk)

@@ -441,7 +441,19 @@ class Figures:
     def wait_settled(self, timeout: float) -> None:
         wait_until(lambda: not any(self.stuck().values()), timeout, "nothing stuck", step=0.5)
 
+    def lead_pages_render(self) -> int:
+        """Every lead the fault left behind opens for its dealer's manager (no 500)."""
+        from django.test import Client
+
+        client = Client()
+        client.force_login(Salesperson.objects.get(role=Salesperson.Role.MANAGER).user)
+        for pk in Lead.objects.values_list("pk", flat=True):
+            response = client.get(f"/leads/{pk}/")
+            assert response.status_code == 200, (pk, response.status_code)
+        return Lead.objects.count()
+
     def report(self, name: str, **extra: object) -> str:
+        extra["lead_pages_ok"] = self.lead_pages_render()
         per_leg = self.calls_per_leg()
         line = (
             f"[fault] {name}: leads={Lead.objects.count()} "

@@ -156,3 +156,19 @@ def test_sandbox_uses_the_same_lines(client, dealer_a, manager_a):
 
     assert "Lena Test&#x27;s phone rings" in html or "Lena Test's phone rings" in html
     assert "Evidence: a reply from the customer." in html
+
+
+def test_every_lead_of_the_demo_history_opens(client, db, settings):
+    settings.LEADFLOW_DEMO_TOKEN = ""
+    from django.core.management import call_command
+
+    from dealers.models import Salesperson
+
+    call_command("seed_demo", "--history", "1", stdout=None)
+    manager = Salesperson.objects.get(role=Salesperson.Role.MANAGER, dealer__slug="demo")
+    client.force_login(manager.user)
+
+    leads = list(Lead.objects.filter(dealer=manager.dealer).values_list("pk", flat=True))
+    assert leads
+    for pk in leads:
+        assert client.get(reverse("lead", args=[pk])).status_code == 200
