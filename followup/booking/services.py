@@ -24,6 +24,7 @@ from followup.booking.slots import (
 from followup.channels import templates as tpl
 from followup.models import Attempt, HoursRule
 from followup.services import attempts_cancel, lead_next_action_refresh
+from followup.stop import followup_stop
 from leads.labels import action_code
 from leads.models import Lead, LeadEvent
 
@@ -103,6 +104,8 @@ def booking_create(*, lead_id: int, starts_at: dt.datetime, kind: str) -> Bookin
             raise SlotTaken from None
         _appointment_set(lead=lead, booking=booking, previous=previous)
         attempts_cancel(lead=lead, reason="appointment booked by the customer")
+        # A salesperson's phone still ringing for this lead stops too (after the commit).
+        transaction.on_commit(lambda: followup_stop(lead_id=lead.pk, reason="appointment"))
     return booking
 
 

@@ -41,6 +41,11 @@ SHAPES: list[tuple[str, object, str]] = [
     (K.STATUS, {"from": "contacting", "to": "reached", "evidence": None}, "Status: Contacting"),
     (K.STATUS, {"from": "contacting", "to": "reached", "evidence": ["odd"]}, "Status:"),
     (K.STATUS, {"to": "lost", "reason": "no contact"}, "Reason: no contact."),
+    (
+        K.STATUS,
+        {"from": "reached", "to": "appointment", "evidence": {"kind": "customer_booking"}},
+        "Evidence: booked by the customer on the booking page.",
+    ),
     (K.CALL, {"call": 1, "event": "dialing", "to": "Lena Test", "sid": "CA1"}, "Calling Lena"),
     (K.CALL, {"call": 1, "event": "ringing", "to": "Lena Test"}, "Lena Test's phone rings"),
     (K.CALL, {"call": 1, "event": "answered", "to": "Lena Test"}, "Lena Test answered"),
@@ -85,6 +90,7 @@ SHAPES: list[tuple[str, object, str]] = [
     (K.OPTED_OUT, {"via": "whatsapp"}, "The customer opted out (whatsapp)."),
     (K.APPOINTMENT, {"at": "2026-11-28T11:00:00+01:00"}, "Appointment on"),
     (K.APPOINTMENT, {"at": None, "moved_from": 12}, "Appointment on"),
+    (K.APPOINTMENT, {"at": "2026-11-28T11:00:00+01:00", "by_customer": True}, "Booked by the"),
     # Rows whose data is not a mapping at all, and a kind this version does not know.
     (K.CALL, "a string", "Call"),
     (K.STATUS, ["a", "list"], "Status changed"),
