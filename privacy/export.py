@@ -15,7 +15,8 @@ from dealers.models import Dealer
 from followup.models import Attempt, Call, InboundMessage, OutboundMessage
 from leads.labels import action_label
 from leads.models import IntakeRecord, Lead
-from leads.views import describe, lead_upcoming
+from leads.timeline import event_line
+from leads.views import lead_upcoming
 from privacy.identity import Person
 
 LEAD_FIELDS = [
@@ -114,7 +115,7 @@ def _lead(lead: Lead) -> dict[str, Any]:
     data["timeline"] = [
         {
             "at": _plain(event.at),
-            "what": describe(event),
+            "what": event_line(event),
             "note": event.note,
             "by": event.actor.display_name if event.actor else "LeadFlow",
         }
