@@ -91,6 +91,7 @@ SHAPES: list[tuple[str, object, str]] = [
     (K.APPOINTMENT, {"at": "2026-11-28T11:00:00+01:00"}, "Appointment on"),
     (K.APPOINTMENT, {"at": None, "moved_from": 12}, "Appointment on"),
     (K.APPOINTMENT, {"at": "2026-11-28T11:00:00+01:00", "by_customer": True}, "Booked by the"),
+    (K.ERASED, {}, "Personal data erased"),
     # Rows whose data is not a mapping at all, and a kind this version does not know.
     (K.CALL, "a string", "Call"),
     (K.STATUS, ["a", "list"], "Status changed"),
