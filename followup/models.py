@@ -304,3 +304,4 @@ class RingAlarm(models.Model):
 # Bookings customers make on the booking page.
 from followup.booking.models import Booking  # noqa: E402, F401
 from followup.messages_models import InboundMessage, MessageTemplate, OutboundMessage  # noqa: E402, F401
+from followup.policy.models import Suppression  # noqa: E402, F401

@@ -7,6 +7,8 @@ from functools import partial
 from django.db import transaction
 from django.dispatch import receiver
 
+from followup.policy.models import ALL_CHANNELS
+from followup.policy.suppression import suppression_channels
 from leads.models import Lead
 from leads.signals import lead_received
 
@@ -16,6 +18,13 @@ def on_lead_received(sender, *, lead: Lead, repeat: bool, **kwargs) -> None:
     from followup.services import first_call_create, followup_enqueue
 
     if lead.is_test or lead.opted_out:
+        return
+    # The person opted out before (on another lead, or before an erasure): the inquiry is
+    # stored and nobody contacts them. One indexed lookup on the intake path.
+    if set(suppression_channels(dealer=lead.dealer, phone=lead.phone, email=lead.email)) >= set(
+        ALL_CHANNELS
+    ):
+        lead.opt_out(via="suppression list")
         return
     # The first-call row commits with the lead: if the enqueue below is lost (broker down),
     # the dispatcher's watchdog still finds it.

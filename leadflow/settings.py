@@ -203,6 +203,10 @@ LEADFLOW_DEMO_TOKEN = env_str("LEADFLOW_DEMO_TOKEN")
 # GET /metrics answers only with "Authorization: Bearer <this>"; unset, /metrics is off (404).
 LEADFLOW_METRICS_TOKEN = env_str("LEADFLOW_METRICS_TOKEN")
 LEADFLOW_DEMO_PASSWORD = env_str("LEADFLOW_DEMO_PASSWORD", "demo")
+# The key of the person hash (suppression list, consent): a phone number or email is stored
+# only as HMAC-SHA256 under this key. Unset, it is derived from SECRET_KEY — set it on its own in
+# production, so rotating SECRET_KEY never forgets who opted out.
+LEADFLOW_PERSON_KEY = env_str("LEADFLOW_PERSON_KEY") or f"person:{SECRET_KEY}"
 
 # Providers
 TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID")

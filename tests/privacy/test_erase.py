@@ -208,3 +208,28 @@ def test_the_bdc_never_gets_a_recovery_call_for_an_erased_lead(client, dealer_a,
 
     assert recovery_sweep() == 0
     assert not Attempt.objects.exists()
+
+
+def test_a_new_inquiry_from_an_erased_person_is_stored_and_contacts_nobody(
+    client, dealer_a, rep_a1, manager_a, messages_twilio, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+
+    fake = messages_twilio
+    with django_capture_on_commit_callbacks(execute=True):
+        post_lead(client)
+    assert fake.calls_created() and mail.outbox  # the first inquiry is followed up
+    receipt = person_erase(dealer=dealer_a, phone=PHONE_WRITTEN, by=manager_a.user)
+    assert receipt.suppressed
+    fake.reset()
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post_lead(client, external_id="web-again")
+
+    assert response.status_code == 201
+    again = Lead.objects.get(external_id="web-again")
+    assert (again.phone, again.email) == ("+491711234567", EMAIL)
+    assert again.opted_out
+    assert fake.requests == [] and mail.outbox == []
+    assert not Call.objects.filter(lead=again).exists()
