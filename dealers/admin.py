@@ -30,6 +30,10 @@ class DealerAdmin(DealerScopedAdmin):
             _("Hours and routing"),
             {"fields": ["opening_hours", "contact_hours", "bdc_hour", "bdc_phone", "bdc_email"]},
         ),
+        (
+            _("Contact policy"),
+            {"fields": ["subdivision", "closed_days", "reply_days", "policy_override"]},
+        ),
         (_("Senders"), {"fields": ["caller_id", "whatsapp_sender", "email_from", "inbound_email"]}),
         (
             _("Webhooks"),

@@ -58,6 +58,28 @@ class Dealer(models.Model):
         default="DE",
         help_text=_("ISO country code; the default region for phone numbers."),
     )
+    subdivision = models.CharField(
+        _("state / province"),
+        max_length=10,
+        blank=True,
+        help_text=_("For public holidays, e.g. BY for Bavaria (ISO 3166-2 code without country)."),
+    )
+    closed_days = models.JSONField(
+        _("closed days"),
+        default=list,
+        blank=True,
+        help_text=_('Days the dealer contacts nobody, besides public holidays: ["2026-12-24", …].'),
+    )
+    reply_days = models.PositiveIntegerField(
+        _("days a customer's inquiry may be answered"),
+        default=30,
+        help_text=_("After this, contact needs consent for marketing."),
+    )
+    policy_override = models.BooleanField(
+        _("salespeople may override quiet hours"),
+        default=False,
+        help_text=_("Manual calls and messages outside the allowed hours, logged with who did it."),
+    )
     language = models.CharField(
         _("language"), max_length=8, default="de", choices=settings.LANGUAGES
     )

@@ -7,32 +7,71 @@ from django.utils.translation import gettext as _
 from dealers.models import Salesperson
 from followup import messaging
 from followup.models import Attempt
+from followup.policy import consent
+from followup.policy.gate import consent_state, contact_decide, refusal_text
+from followup.policy.models import ContactDecision, Purpose
+from followup.policy.person import person_key
+from followup.policy.suppression import suppression_channels
 from followup.stop import followup_stop
-from leads.engine import EngineUnavailable, Upcoming
+from leads.engine import ChannelStatus, EngineUnavailable, Upcoming
 from leads.labels import CHANNEL_ACTIONS
 from leads.models import Lead
 
 
 class FollowupEngine:
-    def call_now(self, *, lead: Lead, by: Salesperson) -> None:
+    def call_now(self, *, lead: Lead, by: Salesperson, override: bool = False) -> None:
         from followup.channels.voice import call_now
 
-        if lead.opted_out:
-            raise EngineUnavailable(_("The customer opted out of contact."))
         if not lead.phone:
             raise EngineUnavailable(_("This lead has no phone number."))
         if not by.phone:
             raise EngineUnavailable(_("Add your phone number to your profile first."))
         if not lead.dealer.caller_id:
             raise EngineUnavailable(_("The dealer has no caller ID."))
-        call_now(lead=lead, by=by)
+        decision = contact_decide(
+            lead=lead, channel="phone", action="click_to_call", by=by, override=override
+        )
+        if not decision.allowed:
+            raise EngineUnavailable(refusal_text(decision))
+        attempt = call_now(lead=lead, by=by)
+        ContactDecision.objects.filter(pk=decision.record.pk).update(attempt_id=attempt.pk)
 
     def send_message(
-        self, *, lead: Lead, by: Salesperson, channel: str, template: str, text: str = ""
+        self,
+        *,
+        lead: Lead,
+        by: Salesperson,
+        channel: str,
+        template: str,
+        text: str = "",
+        override: bool = False,
     ) -> None:
         messaging.message_send_manual(
-            lead=lead, by=by, channel=channel, template=template, text=text
+            lead=lead, by=by, channel=channel, template=template, text=text, override=override
         )
+
+    def opt_out(self, *, lead: Lead, by: Salesperson) -> bool:
+        return messaging.lead_opt_out(lead=lead, via="salesperson", by=by)
+
+    def consent_record(
+        self, *, lead: Lead, by: Salesperson, channel: str, given: bool, note: str
+    ) -> None:
+        consent.consent_record(lead=lead, by=by, channel=channel, given=given, note=note)
+
+    def possible_opt_out_resolve(self, *, lead: Lead, by: Salesperson, confirmed: bool) -> None:
+        consent.possible_opt_out_resolve(lead=lead, by=by, confirmed=confirmed)
+
+    def channel_status(self, *, lead: Lead) -> list[ChannelStatus]:
+        key = person_key(dealer=lead.dealer, phone=lead.phone, email=lead.email)
+        suppressed = suppression_channels(dealer=lead.dealer, key=key)
+        out = []
+        for channel in ("phone", "email", "whatsapp"):
+            if channel in suppressed:
+                out.append(ChannelStatus(channel, "no", "suppression", True))
+                continue
+            state = consent_state(lead=lead, channel=channel, purpose=Purpose.REPLY, key=key)
+            out.append(ChannelStatus(channel, state["state"], state.get("source", ""), False))
+        return out
 
     def message_templates(self, *, lead: Lead) -> list[tuple[str, str]]:
         return messaging.message_templates(lead=lead)

@@ -17,15 +17,13 @@ from django.utils.translation import gettext as _
 from dealers.models import Dealer
 from followup.channels.email import lead_id_from_reply_address
 from followup.messages_models import InboundMessage, OutboundMessage
+from followup.policy.consent import possible_opt_out_flag
+from followup.policy.keywords import REFUSAL, STOP, classify
 from followup.stop import followup_stop
 from leads.models import Lead, LeadEvent
 
 log = logging.getLogger(__name__)
 
-# The whole message, case-insensitive, trailing punctuation ignored ("STOP!", "Stopp.").
-STOP_WORDS = frozenset(
-    {"stop", "stopp", "uitschrijven", "abmelden", "afmelden", "unsubscribe", "désabonner"}
-)
 # A reply moves the lead to "reached" only from these; later stages are further along already.
 REACHABLE_FROM = (Lead.Status.NEW, Lead.Status.CONTACTING)
 
@@ -37,7 +35,8 @@ _QUOTE_HEADER = re.compile(
 
 
 def is_stop(text: str) -> bool:
-    return text.strip().casefold().rstrip("!. ") in STOP_WORDS
+    """A stop word in a short message (``followup.policy.keywords``)."""
+    return classify(text) == STOP
 
 
 def reply_text(text: str) -> str:
@@ -62,8 +61,10 @@ def reply_receive(
     provider_sid: str = "",
     at: dt.datetime | None = None,
 ) -> InboundMessage | None:
-    """Record a customer's message once; STOP opts out, anything else marks the lead
-    reached, opens WhatsApp's 24-hour window and tells the salesperson.
+    """Record a customer's message once. A stop word opts the person out; a sentence that may
+    refuse contact pauses the follow-up for a person to confirm; neither counts as reaching
+    the customer. Anything else marks the lead reached, opens WhatsApp's 24-hour window and
+    tells the salesperson.
 
     Returns None for a repeated delivery of a message already received.
     """
@@ -71,7 +72,8 @@ def reply_receive(
     from followup.messaging import lead_opt_out
 
     at = at or timezone.now()
-    stop = is_stop(text)
+    verdict = classify(text)
+    stop = verdict == STOP
     with transaction.atomic():
         try:
             with transaction.atomic():
@@ -102,10 +104,20 @@ def reply_receive(
             LeadEvent.Kind.INBOUND,
             at=at,
             note=text,
-            data={"channel": channel, "inbound": inbound.pk, "sid": provider_sid, "stop": stop},
+            data={
+                "channel": channel,
+                "inbound": inbound.pk,
+                "sid": provider_sid,
+                "stop": stop,
+                "refusal": verdict == REFUSAL,
+            },
         )
         if stop:
             lead_opt_out(lead=lead, via=channel)
+            return inbound
+        if verdict == REFUSAL:
+            possible_opt_out_flag(lead=lead, inbound_id=inbound.pk)
+            notify_reply.delay_on_commit(inbound.pk)
             return inbound
         lead.last_inbound_at = at
         lead.save(update_fields=["last_inbound_at", "updated_at"])

@@ -21,19 +21,20 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from phonenumbers import NumberParseException
 
 from dealers.models import Salesperson
 from followup.channels import templates as tpl
 from followup.channels.email import SendFailed, email_send
 from followup.channels.whatsapp import in_session_window, sandbox, whatsapp_send
 from followup.messages_models import OutboundMessage
+from followup.policy.gate import contact_decide, refusal_text
+from followup.policy.models import ContactDecision, SuppressionSource
+from followup.policy.optout import VIA_SOURCES, person_leads, person_opt_out
 from followup.stop import followup_stop
 from followup.twilio_client import TwilioFailure
 from leadflow.lib.metrics import MESSAGES, PROVIDER_ERRORS
 from leads.engine import EngineUnavailable
 from leads.models import Lead, LeadEvent
-from leads.validation import is_mobile
 
 log = logging.getLogger(__name__)
 
@@ -91,18 +92,35 @@ def message_send(*, lead: Lead, channel: str, purpose: str, attempt_id: int | No
 
 
 def message_send_manual(
-    *, lead: Lead, by: Salesperson, channel: str, template: str, text: str = ""
+    *,
+    lead: Lead,
+    by: Salesperson,
+    channel: str,
+    template: str,
+    text: str = "",
+    override: bool = False,
 ) -> None:
     """Send a template (or, where allowed, free text) for a salesperson now.
 
-    Raises EngineUnavailable with a reason the user can act on when it is not allowed.
+    Raises EngineUnavailable with a reason the user can act on when it is not allowed: the
+    contact policy's decision (stored) says why and from when.
     """
     if by.dealer_id != lead.dealer_id:
         raise EngineUnavailable(_("This lead belongs to another dealer."))
-    refusal = channel_refusal(lead=lead, channel=channel)
-    if refusal is not None:
-        raise EngineUnavailable(refusal)
+    if channel not in (EMAIL, WHATSAPP):
+        raise EngineUnavailable(_("Messages cannot be sent by this channel."))
     key_channel, _sep, purpose = template.rpartition(":")
+    decision = contact_decide(
+        lead=lead,
+        channel=channel,
+        action="manual_message",
+        purpose=purpose,
+        by=by,
+        override=override,
+        free_text=channel == WHATSAPP and purpose == tpl.FREE and not sandbox(),
+    )
+    if not decision.allowed:
+        raise EngineUnavailable(refusal_text(decision))
     if key_channel and key_channel != channel:
         raise EngineUnavailable(_("That template is for another channel."))
     text = text.strip()
@@ -123,6 +141,7 @@ def message_send_manual(
     )
     if message is None:
         raise EngineUnavailable(_("This template cannot be used for this lead now."))
+    ContactDecision.objects.filter(pk=decision.record.pk).update(message_id=message.pk)
     _enqueue(message)
 
 
@@ -192,34 +211,20 @@ def appointment_booked(
 # -- rules -----------------------------------------------------------------------------
 
 
-def channel_refusal(*, lead: Lead, channel: str) -> str | None:
-    """Why ``channel`` may not be used for this lead, or None when it may."""
-    if lead.opted_out:
-        return _("The customer asked not to be contacted.")
-    if lead.is_test:
-        return _("Test leads are never contacted.")
-    if channel == EMAIL:
-        if not lead.email:
-            return _("The customer gave no email address.")
-        if not lead.consent_email:
-            return _("The customer did not agree to emails.")
-        return None
-    if channel == WHATSAPP:
-        if not lead.phone or not _is_mobile(lead.phone):
-            return _("The customer gave no mobile number.")
-        if not lead.consent_whatsapp:
-            return _("The customer did not agree to WhatsApp messages.")
-        if not lead.dealer.whatsapp_sender:
-            return _("The dealer has no WhatsApp number.")
-        return None
-    return _("Messages cannot be sent by this channel.")
-
-
-def _is_mobile(phone: str) -> bool:
-    try:
-        return is_mobile(phone)
-    except NumberParseException:  # stored before validation existed, or typed in by hand
-        return False
+def channel_refusal(*, lead: Lead, channel: str, purpose: str = "") -> str | None:
+    """Why ``channel`` may not be used for this lead at all (the contact policy without the
+    hours), or None when it may."""
+    if channel not in (EMAIL, WHATSAPP):
+        return _("Messages cannot be sent by this channel.")
+    decision = contact_decide(
+        lead=lead,
+        channel=channel,
+        action="message",
+        purpose=purpose,
+        check_hours=False,
+        record=False,
+    )
+    return None if decision.allowed else refusal_text(decision)
 
 
 def _appointment_channel(lead: Lead, prefer: str | None = None) -> str | None:
@@ -347,6 +352,9 @@ def message_deliver(*, message_id: int) -> str | None:
         if message.move_to(Status.CANCELLED, allowed_from=[Status.SENDING], error_reason=stale):
             _log(message, Status.CANCELLED, reason=stale)
         return Status.CANCELLED
+    refused = _policy_refusal(message)
+    if refused is not None:
+        return refused
     send = email_send if message.channel == EMAIL else whatsapp_send
     try:
         sid = send(message)
@@ -360,11 +368,44 @@ def message_deliver(*, message_id: int) -> str | None:
     return Status.SENT
 
 
+def _policy_refusal(message: OutboundMessage) -> str | None:
+    """The gate at delivery: every message that leaves has a stored allow decision. A denial
+    for the hours puts the message back until the next allowed moment; any other cancels it.
+    Returns the status the message ended in, or None to send it now."""
+    lead = message.lead
+    if (
+        message.sent_by_id is not None
+        and ContactDecision.objects.filter(message_id=message.pk, allowed=True).exists()
+    ):
+        return None  # a salesperson's message, decided (and stored) when they sent it
+    decision = contact_decide(
+        lead=lead,
+        channel=message.channel,
+        action="message",
+        purpose=message.purpose,
+        by=message.sent_by,
+        free_text=message.channel == WHATSAPP and not message.content_sid and not sandbox(),
+        informational=message.purpose == tpl.FIRST,
+        attempt_id=message.attempt_id,
+        message_id=message.pk,
+    )
+    if decision.allowed:
+        return None
+    if decision.curable:
+        message.move_to(
+            Status.QUEUED,
+            allowed_from=[Status.SENDING],
+            send_after=decision.next_allowed_at,
+            error_reason=decision.rule,
+        )
+        return Status.QUEUED
+    if message.move_to(Status.CANCELLED, allowed_from=[Status.SENDING], error_reason=decision.rule):
+        _log(message, Status.CANCELLED, reason=decision.rule)
+    return Status.CANCELLED
+
+
 def _no_longer_wanted(message: OutboundMessage) -> str | None:
     lead = message.lead
-    refusal = channel_refusal(lead=lead, channel=message.channel)
-    if refusal is not None:
-        return str(refusal)
     if message.purpose == tpl.REMINDER:
         booked = message.context.get("appointment_at")
         current = lead.appointment_at.isoformat() if lead.appointment_at else None
@@ -375,6 +416,9 @@ def _no_longer_wanted(message: OutboundMessage) -> str | None:
             Lead.Status.NEW,
         ):
             return "the appointment was changed or cancelled"
+    refusal = channel_refusal(lead=lead, channel=message.channel, purpose=message.purpose)
+    if refusal is not None:
+        return str(refusal)
     return None
 
 
@@ -461,17 +505,28 @@ def messages_cancel(*, lead: Lead, reason: str, purposes: list[str] | None = Non
     return cancelled
 
 
-def lead_opt_out(*, lead: Lead, via: str, by: Salesperson | None = None) -> bool:
-    """Stop contact at once: the opt-out flag, and nothing queued or scheduled goes out."""
+def lead_opt_out(*, lead: Lead, via: str, by: Salesperson | None = None, source: str = "") -> bool:
+    """Stop contact at once, for the person: they go on the suppression list, and nothing
+    queued or scheduled goes out on any of their leads (``followup.policy.optout``); a phone
+    still ringing for any of them ends too. True if this lead was not opted out before."""
+    before = Lead.objects.filter(pk=lead.pk, opted_out_at__isnull=True).exists()
     with transaction.atomic():
-        locked = Lead.objects.select_for_update().get(pk=lead.pk)
-        event = locked.opt_out(via=via, by=by)
-        messages_cancel(lead=locked, reason="customer opted out")
-        # Planned calls and a phone still ringing for this lead end too (after commit: the
-        # provider is asked to cancel ringing legs, no network I/O inside the transaction).
-        transaction.on_commit(lambda: followup_stop(lead_id=lead.pk, reason="opted out"))
-    lead.opted_out_at = locked.opted_out_at
-    return event is not None
+        person_opt_out(
+            lead=lead,
+            source=source or VIA_SOURCES.get(via, SuppressionSource.ADMIN),
+            by=by,
+            via=via,
+        )
+        ids = [other.pk for other in person_leads(lead=lead)]
+
+        def stop() -> None:
+            # After commit: the provider is asked to cancel ringing legs (no network I/O
+            # inside the transaction).
+            for lead_id in ids:
+                followup_stop(lead_id=lead_id, reason="opted out")
+
+        transaction.on_commit(stop)
+    return before
 
 
 def message_resend(*, message: OutboundMessage, by: Salesperson | None = None) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -56,6 +57,17 @@ class CadenceStep(models.Model):
 
     def __str__(self) -> str:
         return f"{self.dealer} #{self.position} {self.channel}"
+
+    def clean(self) -> None:
+        # Calls and WhatsApp reach a person's phone: never at any hour (the contact policy's
+        # quiet hours hold anyway; this keeps the cadence saying what will happen).
+        if self.hours_rule == HoursRule.ANY and self.channel in (
+            self.Channel.PHONE,
+            self.Channel.WHATSAPP,
+        ):
+            raise ValidationError(
+                {"hours_rule": _("Calls and WhatsApp messages cannot be set to “any time”.")}
+            )
 
 
 class AttemptQuerySet(models.QuerySet):
@@ -304,4 +316,4 @@ class RingAlarm(models.Model):
 # Bookings customers make on the booking page.
 from followup.booking.models import Booking  # noqa: E402, F401
 from followup.messages_models import InboundMessage, MessageTemplate, OutboundMessage  # noqa: E402, F401
-from followup.policy.models import Suppression  # noqa: E402, F401
+from followup.policy.models import Consent, ContactDecision, Suppression  # noqa: E402, F401

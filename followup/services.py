@@ -13,6 +13,9 @@ from django.utils import timezone
 
 from followup.cadence import allowed_time, dealer_cadence, step_due
 from followup.models import Attempt, HoursRule
+from followup.policy.calendar import next_allowed
+from followup.policy.gate import contact_decide, decision_record
+from followup.policy.suppression import suppression_check
 from leads.labels import CHANNEL_ACTIONS, action_code
 from leads.models import Lead, LeadEvent
 
@@ -228,11 +231,17 @@ def cadence_schedule(*, lead: Lead) -> int:
         return 0
     rows = []
     for step in dealer_cadence(lead.dealer):
+        if lead.message_only and step.channel == Attempt.Channel.PHONE:
+            continue  # nobody to bridge to: the gate refused this lead's calls already
         due = allowed_time(
             dealer=lead.dealer, rule=step.hours_rule, when=step_due(step=step, lead=lead)
         )
         if due is None:
             continue
+        if step.channel != Attempt.Channel.LOST:
+            # The customer's quiet hours and the dealer's holidays too, so that the queue
+            # shows when the step will really happen (the gate checks again at run time).
+            due = next_allowed(dealer=lead.dealer, phone=lead.phone, when=due) or due
         kind = CHANNEL_ACTIONS[step.channel]
         if step.template == "close" and kind != "lost":
             kind = f"close_{kind}"
@@ -315,43 +324,110 @@ def first_messages_ensure(*, lead: Lead) -> list[Attempt]:
     return out
 
 
+def attempt_action(attempt: Attempt) -> str:
+    """The gate's name for what an attempt does (shown on the timeline)."""
+    if attempt.channel != Attempt.Channel.PHONE:
+        return "message"
+    if attempt.requested_by_id is not None:
+        return "click_to_call"
+    if attempt.purpose == "recovery":
+        return "recovery_call"
+    return "first_call" if attempt.is_first_call else "call"
+
+
+# Denials that end every automatic call of the lead at once: there is nobody to bridge to.
+NO_CALL_RULES = frozenset({"no_address", "no_consent", "consent_unknown", "reply_period_over"})
+
+
+def _attempt_cancel(*, attempt: Attempt, reason: str) -> None:
+    Attempt.objects.filter(pk=attempt.pk, status__in=Attempt.PENDING).update(
+        status=Attempt.Status.CANCELLED, reason=reason[:200], finished_at=timezone.now()
+    )
+
+
 def attempt_gate(*, attempt: Attempt) -> bool:
-    """Re-check the lead and the hours before an attempt; False: it must not run now.
+    """Re-check the lead, the staff's hours and the contact policy before an attempt; False:
+    it must not run now.
 
     A lead moved by people (lost, reached, ...) since the row was written is noticed here, and
-    the attempt and the rest of the cadence are cancelled with the reason.
+    the attempt and the rest of the cadence are cancelled with the reason. The contact policy
+    (``followup.policy.gate``) decides for the customer: a call's decision is stored here; a
+    message's allow is stored when it is delivered, its denial here.
     """
     # The lead is read fresh here (callers load the attempt with select_related("lead")):
     # this read is the re-check.
     lead = attempt.lead
     reason = stop_reason(lead=lead, attempt=attempt)
     if reason:
-        Attempt.objects.filter(pk=attempt.pk, status__in=Attempt.PENDING).update(
-            status=Attempt.Status.CANCELLED, reason=reason, finished_at=timezone.now()
-        )
+        _attempt_cancel(attempt=attempt, reason=reason)
         lead.log(LeadEvent.Kind.ATTEMPT, data={"cancelled": [attempt.label], "reason": reason})
         if reason not in ("test lead",):
             attempts_cancel(lead=lead, reason=reason)
         return False
+    if attempt.requested_by_id is not None:
+        # Click-to-call: decided (and stored) when the salesperson asked; only an opt-out
+        # since then stops it.
+        if suppression_check(
+            dealer=lead.dealer, channel=attempt.channel, phone=lead.phone, email=lead.email
+        ):
+            _attempt_cancel(attempt=attempt, reason="opted out")
+            return False
+        return True
     now = timezone.now()
-    allowed = allowed_time(dealer=lead.dealer, rule=attempt.hours_rule, when=now)
+    staff_rule = attempt.hours_rule
+    if attempt.channel in (Attempt.Channel.PHONE, Attempt.Channel.WHATSAPP):
+        # Never "any time" for a call or a WhatsApp to a customer (older rows may say so).
+        staff_rule = HoursRule.OPEN if staff_rule == HoursRule.ANY else staff_rule
+    allowed = allowed_time(dealer=lead.dealer, rule=staff_rule, when=now)
     if allowed is None:
-        Attempt.objects.filter(pk=attempt.pk, status__in=Attempt.PENDING).update(
-            status=Attempt.Status.CANCELLED, reason="no allowed time", finished_at=now
-        )
+        _attempt_cancel(attempt=attempt, reason="no allowed time")
         return False
     if allowed > now:
-        moved = Attempt.objects.filter(pk=attempt.pk, status__in=Attempt.PENDING).update(
-            status=Attempt.Status.SCHEDULED, due_at=allowed, queued_at=None, reason="outside hours"
+        return _attempt_move(attempt=attempt, to=allowed, reason="outside hours")
+    if attempt.channel == Attempt.Channel.LOST:
+        return True
+    decision = contact_decide(
+        lead=lead,
+        channel=attempt.channel,
+        action=attempt_action(attempt),
+        purpose=attempt.purpose,
+        informational=attempt.purpose == "first" and attempt.channel != Attempt.Channel.PHONE,
+        attempt_id=attempt.pk,
+        when=now,
+        record=False,
+    )
+    if decision.allowed and attempt.channel != Attempt.Channel.PHONE:
+        return True
+    decision_record(decision, lead=lead, by=None, when=now, attempt_id=attempt.pk)
+    if decision.allowed:
+        return True
+    if decision.curable:
+        return _attempt_move(attempt=attempt, to=decision.next_allowed_at, reason=decision.rule)
+    _attempt_cancel(attempt=attempt, reason=decision.rule)
+    if attempt.channel == Attempt.Channel.PHONE and decision.rule in NO_CALL_RULES:
+        # A lead without a callable, consented phone is worked by messages: no salesperson
+        # is rung for it again, and the queue shows it as a message lead.
+        Lead.objects.filter(pk=lead.pk).update(message_only=True)
+        lead.message_only = True
+        Attempt.objects.pending().filter(
+            lead=lead, channel=Attempt.Channel.PHONE, requested_by=None
+        ).update(status=Attempt.Status.CANCELLED, reason=decision.rule, finished_at=now)
+    lead_next_action_refresh(lead=lead)
+    return False
+
+
+def _attempt_move(*, attempt: Attempt, to: dt.datetime, reason: str) -> bool:
+    lead = attempt.lead
+    moved = Attempt.objects.filter(pk=attempt.pk, status__in=Attempt.PENDING).update(
+        status=Attempt.Status.SCHEDULED, due_at=to, queued_at=None, reason=reason
+    )
+    if moved:
+        lead.log(
+            LeadEvent.Kind.ATTEMPT,
+            data={"moved": attempt.label, "to": to.isoformat(), "reason": reason},
         )
-        if moved:
-            lead.log(
-                LeadEvent.Kind.ATTEMPT,
-                data={"moved": attempt.label, "to": allowed.isoformat(), "reason": "outside hours"},
-            )
-            lead_next_action_refresh(lead=lead)
-        return False
-    return True
+        lead_next_action_refresh(lead=lead)
+    return False
 
 
 def attempt_run(*, attempt_id: int) -> str:

@@ -30,14 +30,46 @@ class Upcoming:
     label: str  # an action code; shown through leads.labels.action_label
 
 
+@dataclass(frozen=True)
+class ChannelStatus:
+    """The contact policy's view of one channel, for the lead page's consent card."""
+
+    channel: str  # "phone", "email", "whatsapp"
+    state: str  # "yes", "no", "unknown"
+    source: str  # "portal", "preferred_channel", "salesperson", "suppression", "none"
+    suppressed: bool
+
+
 class Engine(Protocol):
-    def call_now(self, *, lead: Lead, by: Salesperson) -> None:
-        """Ring ``by``'s phone and bridge to the customer (click-to-call)."""
+    def call_now(self, *, lead: Lead, by: Salesperson, override: bool = False) -> None:
+        """Ring ``by``'s phone and bridge to the customer (click-to-call), if the contact
+        policy allows it now; EngineUnavailable says why not and from when."""
 
     def send_message(
-        self, *, lead: Lead, by: Salesperson, channel: str, template: str, text: str = ""
+        self,
+        *,
+        lead: Lead,
+        by: Salesperson,
+        channel: str,
+        template: str,
+        text: str = "",
+        override: bool = False,
     ) -> None:
-        """Send an email or WhatsApp now, within the channel rules."""
+        """Send an email or WhatsApp now, within the channel rules and the contact policy."""
+
+    def opt_out(self, *, lead: Lead, by: Salesperson) -> bool:
+        """The customer wants no contact: the person, on all their leads. False: already."""
+
+    def consent_record(
+        self, *, lead: Lead, by: Salesperson, channel: str, given: bool, note: str
+    ) -> None:
+        """The customer gave (or withdrew) consent to ``channel``, as the salesperson heard it."""
+
+    def possible_opt_out_resolve(self, *, lead: Lead, by: Salesperson, confirmed: bool) -> None:
+        """A person read the reply: an opt-out (confirmed) or not (the follow-up resumes)."""
+
+    def channel_status(self, *, lead: Lead) -> list[ChannelStatus]:
+        """Consent and suppression per channel."""
 
     def message_templates(self, *, lead: Lead) -> list[tuple[str, str]]:
         """(key, label) of the dealer's templates usable for this lead now."""

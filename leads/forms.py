@@ -224,3 +224,26 @@ class ReassignForm(forms.Form):
 
     def salesperson(self) -> Salesperson | None:
         return self.sellers.get(self.cleaned_data["to"])
+
+
+class ConsentForm(forms.Form):
+    """What the customer told the salesperson about being contacted on one channel."""
+
+    channel = forms.ChoiceField(
+        label=_("Channel"),
+        choices=[
+            (Lead.Channel.PHONE, _("Phone")),
+            (Lead.Channel.EMAIL, _("Email")),
+            (Lead.Channel.WHATSAPP, _("WhatsApp")),
+        ],
+    )
+    given = forms.ChoiceField(
+        label=_("The customer"),
+        choices=[("yes", _("agrees to be contacted")), ("no", _("withdraws consent"))],
+    )
+    note = forms.CharField(
+        label=_("How and when (evidence)"),
+        max_length=300,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("E.g. “Said on the phone 24.11. 10:05: yes, WhatsApp is fine.”"),
+    )

@@ -9,10 +9,12 @@ codes existed still read sensibly. ``leads`` owns this so the UI needs nothing f
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
+from django.utils import formats, timezone
 from django.utils.functional import Promise
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from leads.models import Lead
@@ -178,3 +180,150 @@ def status_label(value: str | None) -> str:
     if not value:
         return ""
     return str(STATUS_LABELS.get(str(value), value))
+
+
+# The contact policy's decisions (LeadEvent kind "policy"): what was decided, and why.
+POLICY_WHAT: dict[str, Promise] = {
+    "first_call": _("First call"),
+    "call": _("Call"),
+    "recovery_call": _("BDC recovery call"),
+    "click_to_call": _("Click-to-call"),
+    "bridge": _("Call to the customer (press 1)"),
+    "email": _("Email"),
+    "whatsapp": _("WhatsApp"),
+    "sms": _("SMS"),
+}
+# A channel as the object of consent: "no phone consent" / "keine Einwilligung in Anrufe".
+CONSENT_CHANNELS: dict[str, Promise] = {
+    "phone": pgettext_lazy("consent", "phone"),
+    "email": pgettext_lazy("consent", "email"),
+    "whatsapp": pgettext_lazy("consent", "WhatsApp"),
+    "sms": pgettext_lazy("consent", "SMS"),
+}
+# How an opt-out arrived (LeadEvent kind "opted_out", ``data["via"]``).
+OPT_OUT_VIA: dict[str, Promise] = {
+    "whatsapp": _("stop word by WhatsApp"),
+    "email": _("stop word by email"),
+    "sms": _("stop word by SMS"),
+    "email_link": _("unsubscribe link"),
+    "email_one_click": _("unsubscribe link"),
+    "email_unsubscribed": _("unsubscribed at the email provider"),
+    "email_complained": _("spam complaint"),
+    "whatsapp_provider": _("WhatsApp provider: unsubscribed"),
+    "email_provider": _("email provider: unsubscribed"),
+    "salesperson": _("recorded by a salesperson"),
+    "confirmed_refusal": _("refusal confirmed by a person"),
+    "suppression list": _("on the suppression list"),
+}
+PURPOSES: dict[str, Promise] = {
+    "reply": _("reply to the inquiry"),
+    "marketing": _("marketing"),
+}
+POLICY_RULES: dict[str, Promise] = {
+    "test_lead": _("test lead"),
+    "no_address": _("no address for this channel"),
+    "no_sender": _("the dealer has no sender for this channel"),
+    "suppressed": _("the customer opted out"),
+    "opted_out": _("the customer opted out"),
+    "possible_opt_out": _("a reply may be an opt-out; waiting for a person to confirm"),
+    "no_consent": _("the customer refused %(channel)s contact"),
+    "consent_unknown": _("no %(channel)s consent"),
+    "no_marketing_consent": _("no consent to marketing"),
+    "reply_period_over": _("the period for answering the inquiry is over"),
+    "whatsapp_window": _("free text only within 24 hours of the customer's last message"),
+    "quiet_hours": _("quiet hours at the customer's (%(time)s there)"),
+    "dealer_hours": _("outside the dealer's contact hours"),
+    "holiday": _("public holiday (%(holiday)s)"),
+    "closed_day": _("the dealer is closed that day"),
+}
+REASONS.update(
+    {
+        **{
+            code: POLICY_RULES[code]
+            for code in (
+                "test_lead",
+                "no_address",
+                "no_sender",
+                "suppressed",
+                "opted_out",
+                "possible_opt_out",
+                "no_marketing_consent",
+                "reply_period_over",
+                "whatsapp_window",
+                "dealer_hours",
+                "closed_day",
+            )
+        },
+        "consent withdrawn": _("consent withdrawn"),
+        "possible opt-out": _("possible opt-out"),
+        "no_consent": _("no consent"),
+        "consent_unknown": _("no consent"),
+        "quiet_hours": _("quiet hours"),
+        "holiday": _("public holiday"),
+    }
+)
+
+
+def policy_rule_label(data: dict) -> str:
+    rule = str(data.get("rule") or "")
+    label = POLICY_RULES.get(rule)
+    if label is None:
+        return rule
+    hours = data.get("hours") or {}
+    return str(label) % {
+        "channel": CONSENT_CHANNELS.get(data.get("channel") or "", data.get("channel") or ""),
+        "time": hours.get("customer_local", "?"),
+        "holiday": hours.get("detail", "?"),
+    }
+
+
+def _consent_text(data: dict) -> str:
+    consent = data.get("consent") or {}
+    source = consent.get("source")
+    if source == "portal":
+        return gettext("consent from the %(portal)s form") % {"portal": consent.get("portal")}
+    if source == "preferred_channel":
+        return gettext("the customer asked for this channel (%(portal)s)") % {
+            "portal": consent.get("portal")
+        }
+    if source == "salesperson":
+        return gettext("consent recorded by a salesperson")
+    return ""
+
+
+def policy_line(data: dict) -> str:
+    """One timeline line for a contact decision, in the active language:
+    "WhatsApp allowed: reply to the inquiry · consent from the mobile.de form · 10:04 within
+    hours" or "First call not made: no phone consent."."""
+    action = str(data.get("action") or "")
+    key = data.get("channel") if action in ("message", "manual_message") else action
+    what = str(POLICY_WHAT.get(key or "", key or ""))
+    if not data.get("allowed"):
+        text = gettext("%(what)s not made: %(why)s.") % {
+            "what": what,
+            "why": policy_rule_label(data),
+        }
+        if data.get("next"):
+            text += " " + gettext("Allowed from %(at)s.") % {"at": _local_time(data["next"])}
+        return text
+    parts = [str(PURPOSES.get(data.get("purpose") or "", data.get("purpose") or ""))]
+    consent = _consent_text(data)
+    if consent:
+        parts.append(consent)
+    hours = data.get("hours") or {}
+    if data.get("rule") == "override":
+        parts.append(gettext("outside the allowed hours, overridden (the dealer allows it)"))
+    elif hours.get("customer_local"):
+        parts.append(
+            gettext("%(time)s customer's time, within the allowed hours")
+            % {"time": hours["customer_local"]}
+        )
+    return gettext("%(what)s allowed: %(why)s.") % {"what": what, "why": " · ".join(parts)}
+
+
+def _local_time(value: str) -> str:
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        return str(value)
+    return formats.date_format(timezone.localtime(moment), "SHORT_DATETIME_FORMAT")

@@ -112,10 +112,16 @@ class Lead(models.Model):
     )
     message = models.TextField(_("message"), blank=True)
 
-    consent_phone = models.BooleanField(_("may call"), default=True)
-    consent_email = models.BooleanField(_("may email"), default=True)
-    consent_whatsapp = models.BooleanField(_("may WhatsApp"), default=False)
+    # What the portal said: yes, no, or unknown (None, never read as yes). Changes after intake
+    # (the salesperson recording a consent or a withdrawal) are the contact policy's Consent rows.
+    consent_phone = models.BooleanField(_("may call"), null=True, blank=True, default=None)
+    consent_email = models.BooleanField(_("may email"), null=True, blank=True, default=None)
+    consent_whatsapp = models.BooleanField(_("may WhatsApp"), null=True, blank=True, default=None)
     opted_out_at = models.DateTimeField(_("opted out"), null=True, blank=True)
+    # Written by the contact policy: a reply that may be a refusal waits for a person, and a
+    # lead without a callable, consented phone is worked by messages (nobody to bridge to).
+    possible_opt_out_at = models.DateTimeField(_("possible opt-out"), null=True, blank=True)
+    message_only = models.BooleanField(_("message lead"), default=False)
     raw_payload = models.JSONField(_("payload as received"), default=dict, blank=True)
 
     assigned_to = models.ForeignKey(
@@ -203,6 +209,12 @@ class Lead(models.Model):
                 fields=["dealer", "next_action_due_at"],
                 condition=Q(status__in=["contacting", "reached", "appointment", "showed"]),
                 name="lead_queue_due",
+            ),
+            # The queue's "possible opt-outs" section: few rows, found without a scan.
+            models.Index(
+                fields=["dealer", "possible_opt_out_at"],
+                condition=Q(possible_opt_out_at__isnull=False),
+                name="lead_possible_opt_out",
             ),
             models.Index(
                 fields=["dealer", "assigned_to", "next_action_due_at"],
@@ -341,6 +353,9 @@ class LeadEvent(models.Model):
         OPTED_OUT = "opted_out", _("Opted out")
         APPOINTMENT = "appointment", _("Appointment")
         ERASED = "erased", _("Personal data erased")
+        POLICY = "policy", _("Contact decision")
+        CONSENT = "consent", _("Consent")
+        POSSIBLE_OPT_OUT = "possible_opt_out", _("Possible opt-out")
 
     dealer = models.ForeignKey(Dealer, on_delete=models.CASCADE, related_name="+")
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="events")

@@ -458,21 +458,30 @@ def leads_visible_to(*, staff: Salesperson) -> QuerySet[Lead]:
 
 
 def lead_contact_evidence(*, lead: Lead) -> dict[str, Any] | None:
-    """The latest two-way contact on the timeline: a call that connected or a reply."""
+    """The latest two-way contact on the timeline, from the customer's side: their leg of a
+    call that lasted long enough, or a genuine reply (not an opt-out, not a possible refusal).
+    The salesperson's own leg never counts, however long it rang or talked."""
     events = lead.events.filter(kind__in=[LeadEvent.Kind.CALL, LeadEvent.Kind.INBOUND])
     for event in events.order_by("-at", "-id")[:50]:
-        if event.kind == LeadEvent.Kind.INBOUND or _call_connected(event, lead.dealer):
+        data = event.data or {}
+        if event.kind == LeadEvent.Kind.INBOUND:
+            if not (data.get("stop") or data.get("refusal") or data.get("auto_reply")):
+                return {"kind": event.kind, "event": event.pk, "at": event.at.isoformat()}
+        elif _customer_leg_connected(event, lead.dealer):
             return {"kind": event.kind, "event": event.pk, "at": event.at.isoformat()}
     return None
 
 
-def _call_connected(event: LeadEvent, dealer: Dealer) -> bool:
+def _customer_leg_connected(event: LeadEvent, dealer: Dealer) -> bool:
     data = event.data or {}
-    if data.get("connected") or data.get("bridged") or data.get("reached"):
+    if data.get("event") != "customer call ended":
+        return False
+    if data.get("outcome") == "reached":
         return True
-    duration = data.get("duration") or data.get("customer_duration") or 0
     try:
-        return int(duration) >= dealer.reached_min_seconds and bool(data.get("bridged", True))
+        return data.get("status") == "completed" and int(data.get("duration") or 0) >= (
+            dealer.reached_min_seconds
+        )
     except (TypeError, ValueError):
         return False
 

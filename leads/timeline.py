@@ -17,7 +17,16 @@ from typing import Any
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
-from leads.labels import action_label, outcome_label, reason_label, status_label
+from leads.labels import (
+    CONSENT_CHANNELS,
+    OPT_OUT_VIA,
+    PURPOSES,
+    action_label,
+    outcome_label,
+    policy_line,
+    reason_label,
+    status_label,
+)
 from leads.models import Lead, LeadEvent
 
 log = logging.getLogger(__name__)
@@ -240,6 +249,26 @@ def _appointment(data: Mapping) -> str:
     return text
 
 
+def _consent(data: Mapping) -> str:
+    channel = str(CONSENT_CHANNELS.get(_text(data, "channel"), _text(data, "channel")))
+    if data.get("given"):
+        purpose = _text(data, "purpose")
+        return _("Consent to %(channel)s recorded (%(purpose)s).") % {
+            "channel": channel,
+            "purpose": PURPOSES.get(purpose, purpose),
+        }
+    return _("Consent to %(channel)s withdrawn.") % {"channel": channel}
+
+
+def _possible_opt_out(data: Mapping) -> str:
+    resolved = _text(data, "resolved")
+    if resolved == "confirmed":
+        return _("Confirmed as an opt-out.")
+    if resolved == "dismissed":
+        return _("Not an opt-out: the follow-up continues.")
+    return _("The reply may be an opt-out: follow-up paused until a person checks it.")
+
+
 _DESCRIBERS: dict[str, Callable[[Mapping], str]] = {
     K.RECEIVED: lambda d: _("Lead received from %(source)s.") % {"source": _text(d, "source", "?")},
     K.REPEAT_INQUIRY: lambda d: (
@@ -262,7 +291,11 @@ _DESCRIBERS: dict[str, Callable[[Mapping], str]] = {
         _("Call logged: %(outcome)s.") % {"outcome": outcome_label(_text(d, "outcome")) or "—"}
     ),
     K.OPTED_OUT: lambda d: (
-        _("The customer opted out (%(via)s). No more contact.") % {"via": _text(d, "via", "—")}
+        _("The customer opted out (%(via)s). No more contact.")
+        % {"via": OPT_OUT_VIA.get(_text(d, "via"), _text(d, "via", "—"))}
     ),
     K.APPOINTMENT: _appointment,
+    K.POLICY: lambda d: policy_line(dict(d)),
+    K.CONSENT: _consent,
+    K.POSSIBLE_OPT_OUT: _possible_opt_out,
 }

@@ -184,11 +184,13 @@ def clean_lead(data: dict[str, Any], *, region: str) -> dict[str, Any]:
         value = consent.get(key)
         if value is not None and not isinstance(value, bool):
             errors[f"consent.{key}"] = ["must be true or false"]
-    out["consent_phone"] = consent.get("phone") is not False
-    out["consent_email"] = consent.get("email") is not False
-    out["consent_whatsapp"] = consent.get("whatsapp") is True or (
-        "whatsapp" not in consent and channel == Lead.Channel.WHATSAPP
-    )
+    # Yes, no or unknown (None) per channel — unknown is never yes. Asking to be contacted by
+    # a channel (the portal's explicit preferred channel) is the customer's yes to it.
+    for key in ("phone", "email", "whatsapp"):
+        value = consent.get(key)
+        out[f"consent_{key}"] = (
+            value if isinstance(value, bool) else (True if channel == key else None)
+        )
 
     received = data.get("received_at")
     out["portal_received_at"] = None

@@ -27,6 +27,7 @@ from leads.engine import EngineUnavailable, Upcoming, engine
 from leads.forms import (
     REPORT_FILTERS,
     AppointmentForm,
+    ConsentForm,
     LostForm,
     MessageForm,
     MoveForm,
@@ -35,7 +36,7 @@ from leads.forms import (
     QueueFilterForm,
     ReassignForm,
 )
-from leads.labels import outcome_label
+from leads.labels import CONSENT_CHANNELS, outcome_label
 from leads.models import AccessLog, IllegalMove, Lead
 from leads.services import (
     EvidenceMissing,
@@ -123,6 +124,8 @@ QUEUE_COLUMNS = (
     "next_action_due_at",
     "appointment_at",
     "opted_out_at",
+    "possible_opt_out_at",
+    "message_only",
     "bdc",
     "assigned_to__dealer_id",
     "assigned_to__user__first_name",
@@ -182,6 +185,14 @@ def queue_sections(*, leads: QuerySet[Lead], now: dt.datetime) -> list[Section]:
         upcoming.total += rest.count()
     sections = [
         _section(
+            "possible_opt_out",
+            _("Possible opt-outs — please check"),
+            "",
+            leads.filter(possible_opt_out_at__isnull=False, opted_out_at=None).order_by(
+                "possible_opt_out_at", "id"
+            ),
+        ),
+        _section(
             "new",
             _("New — not reached yet"),
             _("No new leads. Well done."),
@@ -195,7 +206,9 @@ def queue_sections(*, leads: QuerySet[Lead], now: dt.datetime) -> list[Section]:
         ),
         upcoming,
     ]
-    for lead in sections[0].leads:
+    if not sections[0].leads:
+        sections.pop(0)  # shown only when a reply waits for a person
+    for lead in next(s for s in sections if s.key == "new").leads:
         lead.age_seconds = max(0, int((now - lead.received_at).total_seconds()))
         lead.age_label = age_label(lead.age_seconds)
     return sections
@@ -282,6 +295,33 @@ def lead_upcoming(lead: Lead) -> list[Upcoming]:
     return []
 
 
+def _channels(lead: Lead) -> list[dict]:
+    """Consent per channel for the lead page, in the viewer's language."""
+    try:
+        statuses = engine().channel_status(lead=lead)
+    except EngineUnavailable:
+        return []
+    sources = {
+        "portal": _("from the %(portal)s form") % {"portal": lead.source},
+        "preferred_channel": _("asked to be contacted this way"),
+        "salesperson": _("recorded by a salesperson"),
+        "suppression": _("opted out"),
+        "none": _("nobody asked the customer"),
+    }
+    states = {"yes": _("yes"), "no": _("no"), "unknown": _("unknown")}
+    return [
+        {
+            "channel": s.channel,
+            "label": CONSENT_CHANNELS.get(s.channel, s.channel),
+            "state": s.state,
+            "state_label": states.get(s.state, s.state),
+            "source": sources.get(s.source, s.source),
+            "suppressed": s.suppressed,
+        }
+        for s in statuses
+    ]
+
+
 def _templates(lead: Lead) -> tuple[list[tuple[str, str]], str]:
     try:
         return list(engine().message_templates(lead=lead)), ""
@@ -303,6 +343,9 @@ def lead_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "staff": staff,
         "timeline": [(event, event_line(event)) for event in events],
         "upcoming": lead_upcoming(lead),
+        "channels": _channels(lead),
+        "consent_form": ConsentForm(),
+        "may_override": lead.dealer.policy_override,
         "templates_unavailable": templates_unavailable,
         "outcome_form": OutcomeForm(),
         "note_form": NoteForm(),
@@ -338,11 +381,15 @@ def _form_error(request: HttpRequest, form) -> None:
             messages.error(request, error)
 
 
+def _override(request: HttpRequest, lead: Lead) -> bool:
+    return lead.dealer.policy_override and request.POST.get("override") == "1"
+
+
 def act_call(request: HttpRequest, lead: Lead, staff: Salesperson) -> None:
     if lead.opted_out:
         messages.error(request, _("The customer opted out: no calls."))
         return
-    engine().call_now(lead=lead, by=staff)
+    engine().call_now(lead=lead, by=staff, override=_override(request, lead))
     messages.success(request, _("Calling: your phone rings now, then the customer."))
 
 
@@ -359,6 +406,7 @@ def act_message(request: HttpRequest, lead: Lead, staff: Salesperson) -> None:
         channel=form.cleaned_data["channel"],
         template=form.cleaned_data["template"],
         text=form.cleaned_data["text"],
+        override=_override(request, lead),
     )
     messages.success(request, _("Message sent."))
 
@@ -435,10 +483,41 @@ def act_note(request: HttpRequest, lead: Lead, staff: Salesperson) -> None:
 
 
 def act_opt_out(request: HttpRequest, lead: Lead, staff: Salesperson) -> None:
-    if lead_opt_out(lead=lead, by=staff) is None:
+    try:
+        # The person, on all their leads (the engine keeps the suppression list).
+        done = engine().opt_out(lead=lead, by=staff)
+    except EngineUnavailable:
+        done = lead_opt_out(lead=lead, by=staff) is not None
+    if not done:
         messages.info(request, _("The customer had already opted out."))
     else:
         messages.success(request, _("Opted out: no more calls or messages to this customer."))
+
+
+def act_consent(request: HttpRequest, lead: Lead, staff: Salesperson) -> None:
+    form = ConsentForm(request.POST)
+    if not form.is_valid():
+        return _form_error(request, form)
+    given = form.cleaned_data["given"] == "yes"
+    engine().consent_record(
+        lead=lead,
+        by=staff,
+        channel=form.cleaned_data["channel"],
+        given=given,
+        note=form.cleaned_data["note"],
+    )
+    messages.success(request, _("Consent recorded.") if given else _("Withdrawal recorded."))
+
+
+def act_possible_opt_out(request: HttpRequest, lead: Lead, staff: Salesperson) -> None:
+    confirmed = request.POST.get("confirmed") == "1"
+    engine().possible_opt_out_resolve(lead=lead, by=staff, confirmed=confirmed)
+    messages.success(
+        request,
+        _("Opted out: no more calls or messages to this customer.")
+        if confirmed
+        else _("Not an opt-out: the follow-up continues."),
+    )
 
 
 def act_reassign(request: HttpRequest, lead: Lead, staff: Salesperson) -> None:
@@ -463,6 +542,8 @@ ACTIONS: dict[str, Callable[[HttpRequest, Lead, Salesperson], None]] = {
     "lost": act_lost,
     "note": act_note,
     "opt-out": act_opt_out,
+    "consent": act_consent,
+    "possible-opt-out": act_possible_opt_out,
     "reassign": act_reassign,
 }
 

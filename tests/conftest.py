@@ -292,6 +292,9 @@ def make_lead(dealer: Dealer, assigned_to: Salesperson | None = None, **fields):
     fields.setdefault("source", "website")
     fields.setdefault("vehicle_make", "Volkswagen")
     fields.setdefault("vehicle_model", "Golf")
+    # The portal's form said yes to calls and emails (unknown would mean no contact at all).
+    fields.setdefault("consent_phone", True)
+    fields.setdefault("consent_email", True)
     lead = Lead.objects.create(dealer=dealer, assigned_to=assigned_to, **fields)
     lead.log(LeadEvent.Kind.RECEIVED, at=lead.received_at, data={"source": lead.source})
     return lead

@@ -21,6 +21,8 @@ from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
 
 from dealers.models import Dealer, Salesperson
 from followup.models import Attempt, Call
+from followup.policy.gate import contact_decide
+from followup.policy.models import ContactDecision
 from followup.providers import voice_provider
 from followup.providers.base import CallRequest, ProviderError
 from followup.services import (
@@ -553,6 +555,14 @@ def voice_gather(*, call_id: int, params: dict[str, str]) -> str:
             response.say(no_phone, language=language)
             response.hangup()
             return str(response)
+        if not _bridge_allowed(call=call):
+            with override(spoken_language(lead.dealer)):
+                refused = pgettext(
+                    "phone", "The customer may not be called now. See the lead page for why."
+                )
+            response.say(refused, language=language)
+            response.hangup()
+            return str(response)
         customer = _bridge_leg(call=call)
         dial = Dial(
             caller_id=lead.dealer.caller_id,
@@ -591,6 +601,27 @@ def voice_gather(*, call_id: int, params: dict[str, str]) -> str:
     # Any other key: whisper again.
     response.redirect(public_url("followup:voice-answer", call.pk), method="POST")
     return str(response)
+
+
+def _bridge_allowed(*, call: Call) -> bool:
+    """The contact policy decides the customer's leg, once per salesperson leg: a repeated
+    press of 1 finds the bridge (and its stored decision) already there."""
+    if Call.objects.filter(parent=call).exists():
+        return True
+    attempt = call.attempt
+    manual = attempt.requested_by_id is not None
+    return contact_decide(
+        lead=call.lead,
+        channel="phone",
+        action="bridge",
+        purpose=attempt.purpose,
+        by=attempt.requested_by if manual else None,
+        # A salesperson's click-to-call keeps the override the dealer allowed when they asked.
+        override=manual
+        and ContactDecision.objects.filter(attempt_id=attempt.pk, override=True).exists(),
+        attempt_id=attempt.pk,
+        call_id=call.pk,
+    ).allowed
 
 
 def _bridge_leg(*, call: Call) -> Call:

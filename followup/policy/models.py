@@ -91,3 +91,95 @@ class Suppression(models.Model):
 
     def __str__(self) -> str:
         return f"{self.dealer_id} {self.kind}:{self.person_hash[:8]}… {self.channel}"
+
+
+class Purpose(models.TextChoices):
+    """Why LeadFlow contacts the customer. A reply answers the customer's own inquiry (for the
+    dealer's ``reply_days``); marketing is everything else and needs explicit consent."""
+
+    REPLY = "reply", _("reply to the inquiry")
+    MARKETING = "marketing", _("marketing")
+
+
+class ConsentQuerySet(models.QuerySet):
+    def of_person(self, *, dealer: Dealer, hashes: list[str]) -> ConsentQuerySet:
+        return self.filter(dealer=dealer).filter(
+            Q(phone_hash__in=hashes) | Q(email_hash__in=hashes)
+        )
+
+
+class Consent(models.Model):
+    """A consent or a withdrawal recorded after intake, per person, channel and purpose.
+
+    What the portal said at intake stays on the lead (``consent_phone`` …); a row here is a
+    later statement of the customer (recorded by a salesperson, with what they said) and
+    overrides it. The newest row per channel and purpose counts.
+    """
+
+    dealer = models.ForeignKey(Dealer, on_delete=models.CASCADE, related_name="+")
+    lead = models.ForeignKey(
+        "leads.Lead", on_delete=models.CASCADE, related_name="consents", null=True, blank=True
+    )
+    phone_hash = models.CharField(max_length=64, blank=True)
+    email_hash = models.CharField(max_length=64, blank=True)
+    channel = models.CharField(_("channel"), max_length=10, choices=ContactChannel.choices)
+    purpose = models.CharField(_("purpose"), max_length=10, choices=Purpose.choices)
+    given = models.BooleanField(_("given"))
+    evidence = models.CharField(_("evidence"), max_length=300, blank=True)
+    at = models.DateTimeField(_("when"), default=timezone.now)
+    by = models.ForeignKey(
+        Salesperson, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    objects = ConsentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("consent")
+        verbose_name_plural = _("consents")
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["dealer", "phone_hash"], name="consent_by_phone"),
+            models.Index(fields=["dealer", "email_hash"], name="consent_by_email"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel}/{self.purpose}: {'yes' if self.given else 'no'}"
+
+
+class ContactDecision(models.Model):
+    """The gate's answer to one outbound contact, kept with what it looked at.
+
+    No call leg to a customer and no message leaves without an allowed row here: what
+    (``action``), channel, purpose, the consent state and its evidence, the hours checked and
+    the rule that decided.
+    """
+
+    dealer = models.ForeignKey(Dealer, on_delete=models.CASCADE, related_name="+")
+    lead = models.ForeignKey("leads.Lead", on_delete=models.CASCADE, related_name="decisions")
+    at = models.DateTimeField(default=timezone.now)
+    action = models.CharField(max_length=20)
+    channel = models.CharField(max_length=10, choices=ContactChannel.choices)
+    purpose = models.CharField(max_length=10, choices=Purpose.choices)
+    allowed = models.BooleanField()
+    rule = models.CharField(max_length=30)
+    consent_state = models.CharField(max_length=10)
+    consent_evidence = models.JSONField(default=dict, blank=True)
+    hours = models.JSONField(default=dict, blank=True)
+    next_allowed_at = models.DateTimeField(null=True, blank=True)
+    override = models.BooleanField(default=False)
+    by = models.ForeignKey(
+        Salesperson, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    attempt_id = models.BigIntegerField(null=True, blank=True)
+    call_id = models.BigIntegerField(null=True, blank=True)
+    message_id = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("contact decision")
+        verbose_name_plural = _("contact decisions")
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["lead", "at"], name="decision_by_lead")]
+
+    def __str__(self) -> str:
+        verdict = "allow" if self.allowed else "deny"
+        return f"{self.action} {self.channel} {verdict} ({self.rule})"

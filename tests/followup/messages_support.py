@@ -20,6 +20,8 @@ def make_lead(dealer, **fields) -> Lead:
         "language": "de",
         "vehicle_make": "Volkswagen",
         "vehicle_model": "Golf",
+        "consent_phone": True,
+        "consent_email": True,
         "consent_whatsapp": True,
         "status": Lead.Status.CONTACTING,
     }

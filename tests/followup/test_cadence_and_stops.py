@@ -9,6 +9,7 @@ from django.utils import timezone, translation
 
 from followup.dispatch import dispatch_due
 from followup.models import Attempt, Call, OutboundMessage
+from followup.policy.consent import consent_record
 from leads import engine
 from leads.labels import action_label
 from leads.models import Lead, LeadEvent
@@ -131,6 +132,15 @@ def test_a_lead_lost_in_the_queue_cancels_the_rest_at_the_next_claim(post_lead, 
 
 def test_the_bdc_makes_one_recovery_call_for_a_lost_lead(post_lead, rep_a1):
     lead = post_lead()
+    # A recovery call is marketing: only with the customer's explicit yes to it.
+    consent_record(
+        lead=lead,
+        by=rep_a1,
+        channel="phone",
+        given=True,
+        purpose="marketing",
+        note="Asked us to call again in two weeks",
+    )
     lead.move_to(Lead.Status.LOST, reason="no budget", by=rep_a1)
     with time_machine.travel(lead.received_at + dt.timedelta(minutes=16), tick=False):
         dispatch_due()

@@ -102,7 +102,11 @@ def test_a_ring_task_delivered_twice_to_a_real_worker_makes_one_call(
     from followup.tasks import ring_attempt
 
     lead = Lead.objects.create(
-        dealer=rep_a1.dealer, source="website", phone="+491711234567", assigned_to=rep_a1
+        dealer=rep_a1.dealer,
+        source="website",
+        phone="+491711234567",
+        consent_phone=True,
+        assigned_to=rep_a1,
     )
     attempt = first_call_create(lead=lead, repeat=False)
 

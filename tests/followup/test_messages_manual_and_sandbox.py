@@ -110,8 +110,8 @@ def test_a_salesperson_sends_an_email_template(
 @pytest.mark.parametrize(
     ("fields", "template", "reason"),
     [
-        ({"opted_out_at": dt.datetime(2026, 11, 1, tzinfo=dt.UTC)}, "email:first", "asked not"),
-        ({"consent_email": False}, "email:first", "did not agree"),
+        ({"opted_out_at": dt.datetime(2026, 11, 1, tzinfo=dt.UTC)}, "email:first", "opted out"),
+        ({"consent_email": False}, "email:first", "refused email contact"),
         ({}, "email:free", "write the message"),
         ({}, "email:unheard-of", "cannot be used"),
         ({}, "whatsapp:first", "another channel"),

@@ -182,7 +182,7 @@ def test_the_same_attempt_sends_once(
     assert OutboundMessage.objects.get().attempt_id == 77
 
 
-def test_whatsapp_without_an_approved_template_fails_with_a_clear_reason(
+def test_whatsapp_without_an_approved_template_is_stopped_by_the_24_hour_rule(
     messages_twilio, dealer_a, django_capture_on_commit_callbacks
 ):
     lead = make_lead(dealer_a)
@@ -190,12 +190,10 @@ def test_whatsapp_without_an_approved_template_fails_with_a_clear_reason(
     send(django_capture_on_commit_callbacks, lead=lead, channel="whatsapp", purpose="first")
 
     message = OutboundMessage.objects.get()
-    assert message.status == Status.FAILED
-    assert "no approved WhatsApp template" in message.error_reason
+    assert (message.status, message.error_reason) == (Status.CANCELLED, "whatsapp_window")
     assert messages_twilio.messages_created() == []
-    event = lead.events.get(kind=LeadEvent.Kind.MESSAGE)
-    assert event.data["status"] == "failed"
-    assert "24-hour window" in event.data["reason"]
+    decision = lead.events.get(kind=LeadEvent.Kind.POLICY)
+    assert (decision.data["allowed"], decision.data["rule"]) == (False, "whatsapp_window")
 
 
 def test_twilio_500_then_201_sends_exactly_one_message(
