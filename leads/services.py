@@ -474,16 +474,16 @@ def lead_contact_evidence(*, lead: Lead) -> dict[str, Any] | None:
 
 def _customer_leg_connected(event: LeadEvent, dealer: Dealer) -> bool:
     data = event.data or {}
-    if data.get("event") != "customer call ended":
+    customer_leg = data.get("event") == "customer call ended" or data.get("bridged") is True
+    if not customer_leg:
         return False
     if data.get("outcome") == "reached":
         return True
     try:
-        return data.get("status") == "completed" and int(data.get("duration") or 0) >= (
-            dealer.reached_min_seconds
-        )
+        long_enough = int(data.get("duration") or 0) >= dealer.reached_min_seconds
     except (TypeError, ValueError):
         return False
+    return long_enough and data.get("status", "completed") == "completed"
 
 
 def _evidence(*, lead: Lead, note: str) -> dict[str, Any]:

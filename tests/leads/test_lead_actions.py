@@ -21,11 +21,25 @@ class RecordingEngine:
     def __init__(self) -> None:
         self.calls: list[tuple] = []
 
-    def call_now(self, *, lead, by) -> None:
+    def call_now(self, *, lead, by, override=False) -> None:
         self.calls.append(("call_now", lead.pk, by.pk))
 
-    def send_message(self, *, lead, by, channel, template, text="") -> None:
+    def send_message(self, *, lead, by, channel, template, text="", override=False) -> None:
         self.calls.append(("send_message", lead.pk, channel, template, text))
+
+    def opt_out(self, *, lead, by) -> bool:
+        from leads.services import lead_opt_out
+
+        return lead_opt_out(lead=lead, by=by) is not None
+
+    def consent_record(self, *, lead, by, channel, given, note) -> None:
+        self.calls.append(("consent_record", lead.pk, channel, given, note))
+
+    def possible_opt_out_resolve(self, *, lead, by, confirmed) -> None:
+        self.calls.append(("possible_opt_out_resolve", lead.pk, confirmed))
+
+    def channel_status(self, *, lead):
+        return []
 
     def message_templates(self, *, lead):
         return [("first", "Erste Nachricht"), ("price", "Preisangebot")]
