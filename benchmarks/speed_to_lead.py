@@ -28,6 +28,7 @@ import requests
 
 from benchmarks.load import (
     created_by_lead,
+    daytime_dealer,
     first_call_leads,
     lead_body,
     percentile,
@@ -114,6 +115,8 @@ def measure(args: argparse.Namespace, broker: str) -> dict:
 
     django.setup()
     from benchmarks.probe import PROBE_KEY, probe
+
+    print(f"dealer and customers in {daytime_dealer(args.seconds)}")
 
     gunicorn = [PY, "-m", "gunicorn", "leadflow.wsgi", "-w", "2", "-b", f"127.0.0.1:{args.port}"]
     children = [subprocess.Popen([*gunicorn, "--log-level", "warning"], env=env, cwd=ROOT)]
