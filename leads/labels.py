@@ -304,7 +304,9 @@ def policy_line(data: dict) -> str:
             "why": policy_rule_label(data),
         }
         if data.get("next"):
-            text += " " + gettext("Allowed from %(at)s.") % {"at": _local_time(data["next"])}
+            # "… 8 a.m." must not end in two full stops.
+            at = _local_time(data["next"]).rstrip(".")
+            text += " " + gettext("Allowed from %(at)s.") % {"at": at}
         return text
     parts = [str(PURPOSES.get(data.get("purpose") or "", data.get("purpose") or ""))]
     consent = _consent_text(data)

@@ -129,9 +129,9 @@ def hours_check(
         check.rule = "closed_day" if reason == "closed day" else "holiday"
         check.detail = "" if reason == "closed day" else reason
         return check
-    for moment in (local, dealer_local):
+    for moment, rule in ((local, "quiet_hours"), (dealer_local, "dealer_hours")):
         if not (start <= moment.time().replace(tzinfo=None) < end):
-            check.ok, check.rule = False, "quiet_hours"
+            check.ok, check.rule = False, rule
             return check
     if dealer_hours and not dealer.may_contact_customer(when):
         check.ok, check.rule = False, "dealer_hours"

@@ -59,8 +59,9 @@ def test_steps_move_to_the_next_allowed_minute_across_a_dst_change(post_lead, re
 
     # +2 h is 19:00 Friday: closed, so Saturday's opening at 09:00 (still CET).
     assert due(lead, "step:2") == dt.datetime(2027, 3, 27, 8, 0, tzinfo=UTC)
-    # Day 2 is the Sunday of the change, when customers are not contacted: Monday 08:00 CEST.
-    assert due(lead, "step:5") == dt.datetime(2027, 3, 29, 6, 0, tzinfo=UTC)
+    # Day 2 is the Sunday of the change (Easter Sunday), when customers are not contacted,
+    # and Monday is Easter Monday, a public holiday: Tuesday 08:00 CEST.
+    assert due(lead, "step:5") == dt.datetime(2027, 3, 30, 6, 0, tzinfo=UTC)
     # Day 4, 09:00 local is now 07:00 UTC, not 08:00.
     assert due(lead, "step:6") == dt.datetime(2027, 3, 30, 7, 0, tzinfo=UTC)
 
