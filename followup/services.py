@@ -154,6 +154,8 @@ def recovery_schedule(*, lead: Lead) -> Attempt | None:
     """A lost lead, whatever the reason, gets one BDC recovery call after ``recovery_days``."""
     if lead.status != Lead.Status.LOST or lead.is_test or lead.opted_out:
         return None
+    if suppression_check(dealer=lead.dealer, channel="phone", phone=lead.phone, email=lead.email):
+        return None  # the person opted out (perhaps on another lead): no recovery call
     lost_at = lead.lost_at or timezone.now()
     due = lost_at + dt.timedelta(days=lead.dealer.recovery_days)
     due = allowed_time(dealer=lead.dealer, rule=HoursRule.CONTACT, when=due) or due

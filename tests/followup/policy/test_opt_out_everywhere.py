@@ -231,3 +231,17 @@ def test_the_salespersons_own_long_leg_is_not_reached(post_lead, rep_a1):
     with pytest.raises(EvidenceMissing):
         lead_log_outcome(lead=lead, by=rep_a1, outcome="reached")
     assert not lead.events.filter(kind=LeadEvent.Kind.STATUS, data__to="reached").exists()
+
+
+def test_the_recovery_sweep_skips_a_person_who_opted_out_on_another_lead(
+    post_lead, rep_a1, dealer_a
+):
+    from followup.dispatch import recovery_sweep
+    from followup.policy.suppression import suppression_add
+
+    lead = post_lead()
+    suppression_add(dealer=dealer_a, phone=lead.phone, reason="opt_out", source="stop_keyword")
+    Lead.objects.filter(pk=lead.pk).update(status=Lead.Status.LOST, lost_at=lead.received_at)
+
+    assert recovery_sweep() == 0
+    assert not Attempt.objects.filter(lead=lead, key="recovery").exists()
