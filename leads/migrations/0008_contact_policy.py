@@ -7,7 +7,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('dealers', '0004_contact_policy'),
-        ('leads', '0005_alter_intakerecord_outcome'),
+        ('leads', '0007_personal_data_lifecycle'),
     ]
 
     operations = [

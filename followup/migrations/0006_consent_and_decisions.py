@@ -9,8 +9,8 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('dealers', '0004_contact_policy'),
-        ('followup', '0004_suppression'),
-        ('leads', '0006_contact_policy'),
+        ('followup', '0005_suppression'),
+        ('leads', '0008_contact_policy'),
     ]
 
     operations = [

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('dealers', '0001_initial'),
-        ('followup', '0003_booking'),
+        ('followup', '0004_inbound_by_sender'),
     ]
 
     operations = [
