@@ -295,7 +295,7 @@ def lead_upcoming(lead: Lead) -> list[Upcoming]:
     return []
 
 
-def _channels(lead: Lead) -> list[dict]:
+def lead_channels(lead: Lead) -> list[dict]:
     """Consent per channel for the lead page, in the viewer's language."""
     try:
         statuses = engine().channel_status(lead=lead)
@@ -343,7 +343,7 @@ def lead_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "staff": staff,
         "timeline": [(event, event_line(event)) for event in events],
         "upcoming": lead_upcoming(lead),
-        "channels": _channels(lead),
+        "channels": lead_channels(lead),
         "consent_form": ConsentForm(),
         "may_override": lead.dealer.policy_override,
         "templates_unavailable": templates_unavailable,

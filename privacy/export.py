@@ -10,13 +10,14 @@ from typing import Any
 
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.text import capfirst
 
 from dealers.models import Dealer
 from followup.models import Attempt, Call, InboundMessage, OutboundMessage
 from leads.labels import action_label
 from leads.models import IntakeRecord, Lead
 from leads.timeline import event_line
-from leads.views import lead_upcoming
+from leads.views import lead_channels, lead_upcoming
 from privacy.identity import Person
 
 LEAD_FIELDS = [
@@ -112,6 +113,15 @@ def _lead(lead: Lead) -> dict[str, Any]:
     data["status_label"] = lead.get_status_display()
     data["preferred_channel_label"] = lead.get_preferred_channel_display()
     data["salesperson"] = lead.assigned_to.display_name if lead.assigned_to else ""
+    # Consent per channel as the lead page shows it (the contact policy's view, with its source).
+    data["consent"] = [
+        {
+            "channel": c["channel"],
+            "text": f"{capfirst(str(c['label']))}: {c['state_label']}",
+            "source": str(c["source"]),
+        }
+        for c in lead_channels(lead)
+    ]
     data["timeline"] = [
         {
             "at": _plain(event.at),
