@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('dealers', '0004_contact_policy'),
-        ('followup', '0005_suppression'),
+        ('followup', '0006_suppression'),
         ('leads', '0008_contact_policy'),
     ]
 
