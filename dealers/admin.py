@@ -1,14 +1,24 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from dealers.admin_scoping import DealerScopedAdmin
+from dealers.admin_scoping import (
+    DealerScopedAdmin,
+    DealerScopedTabularInline,
+    SuperuserOnlyAdmin,
+    dealer_of,
+)
 from dealers.models import Dealer, Salesperson, Vehicle
 
+User = get_user_model()
 
-class SalespersonInline(admin.TabularInline):
+
+class SalespersonInline(DealerScopedTabularInline):
     model = Salesperson
     extra = 0
     fields = ["user", "role", "phone", "on_duty", "working_hours"]
@@ -17,8 +27,6 @@ class SalespersonInline(admin.TabularInline):
 
 @admin.register(Dealer)
 class DealerAdmin(DealerScopedAdmin):
-    dealer_field = "pk"
-
     list_display = ["name", "slug", "time_zone", "country", "language", "bdc_hour"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
@@ -45,6 +53,24 @@ class DealerAdmin(DealerScopedAdmin):
         ),
     ]
 
+    # A dealer's staff neither found nor close a dealership (the slug is its webhook address).
+    def has_add_permission(self, request):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            readonly.append("slug")
+        return readonly
+
+    def get_prepopulated_fields(self, request, obj=None):
+        return (
+            {} if not request.user.is_superuser else super().get_prepopulated_fields(request, obj)
+        )
+
     @admin.action(description=_("Issue a new webhook token (shown once)"))
     def rotate_token(self, request, queryset):
         for dealer in queryset:
@@ -64,6 +90,11 @@ class SalespersonAdmin(DealerScopedAdmin):
     search_fields = ["user__username", "user__first_name", "user__last_name", "phone"]
     raw_id_fields = ["user"]
 
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser and obj is not None and obj.user_id == request.user.pk:
+            readonly += ["dealer", "role"]
+        return readonly
 
 @admin.register(Vehicle)
 class VehicleAdmin(DealerScopedAdmin):
@@ -100,3 +131,51 @@ class VehicleAdmin(DealerScopedAdmin):
         if not request.user.is_superuser and staff is not None:
             obj.dealer_id = staff.dealer_id
         super().save_model(request, obj, form, change)
+
+
+admin.site.unregister(User)
+admin.site.unregister(Group)
+
+
+@admin.register(User)
+class StaffUserAdmin(DealerScopedAdmin, UserAdmin):
+    """Sign-ins of the dealer's staff. Rights (superuser, groups, permissions) are a
+    superuser's to grant: whoever could grant them could grant themselves every dealer."""
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            readonly += ["is_superuser", "groups", "user_permissions", "last_login", "date_joined"]
+        return readonly
+
+    def get_list_filter(self, request):
+        if request.user.is_superuser:
+            return super().get_list_filter(request)
+        return ["is_staff", "is_active"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if not change and not request.user.is_superuser:
+            # A new sign-in made by a dealer's staff works at that dealer, as a salesperson.
+            Salesperson.objects.create(user=obj, dealer=dealer_of(request))
+
+
+@admin.register(Group)
+class StaffGroupAdmin(SuperuserOnlyAdmin, GroupAdmin):
+    pass
+
+
+def _third_party_admins_for_superusers_only() -> None:
+    """Libraries' admin pages (login attempts, 2FA devices) list every dealer's people: only
+    superusers see them. Registered before ours, as their apps come first in INSTALLED_APPS."""
+    for model, model_admin in list(admin.site._registry.items()):
+        if isinstance(model_admin, (DealerScopedAdmin, SuperuserOnlyAdmin)):
+            continue
+        if model._meta.app_label in {"dealers", "leads", "followup"}:
+            continue
+        admin.site.unregister(model)
+        wrapped = type(type(model_admin).__name__, (SuperuserOnlyAdmin, type(model_admin)), {})
+        admin.site.register(model, wrapped)
+
+
+_third_party_admins_for_superusers_only()

@@ -4,18 +4,17 @@ from django.contrib import admin
 
 from dealers.admin_scoping import DealerScopedAdmin
 from followup.models import Attempt, Booking, CadenceStep, Call
-from leadflow.lib.admin_audit import AuditedAdmin
 
 
 @admin.register(CadenceStep)
-class CadenceStepAdmin(AuditedAdmin):
+class CadenceStepAdmin(DealerScopedAdmin):
     list_display = ("dealer", "position", "day", "offset_minutes", "at_time", "channel", "template")
     list_filter = ("dealer", "channel")
     ordering = ("dealer", "position")
 
 
 @admin.register(Attempt)
-class AttemptAdmin(AuditedAdmin):
+class AttemptAdmin(DealerScopedAdmin):
     list_display = ("lead", "key", "channel", "due_at", "status", "outcome", "reason")
     list_filter = ("status", "channel")
     raw_id_fields = ("lead", "requested_by")
@@ -23,7 +22,7 @@ class AttemptAdmin(AuditedAdmin):
 
 
 @admin.register(Call)
-class CallAdmin(AuditedAdmin):
+class CallAdmin(DealerScopedAdmin):
     list_display = ("lead", "leg", "to", "status", "duration", "outcome", "created_at")
     list_filter = ("status", "leg", "provider")
     raw_id_fields = ("lead", "attempt", "parent", "salesperson")

@@ -4,19 +4,19 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from dealers.admin_scoping import DealerScopedAdmin
 from followup.messages_models import InboundMessage, MessageTemplate, OutboundMessage
 from followup.messaging import message_mark_sent, message_resend
-from leadflow.lib.admin_audit import AuditedAdmin
 
 
 @admin.register(MessageTemplate)
-class MessageTemplateAdmin(AuditedAdmin):
+class MessageTemplateAdmin(DealerScopedAdmin):
     list_display = ["label", "dealer", "channel", "purpose", "language", "content_sid", "manual"]
     list_filter = ["dealer", "channel", "purpose", "language"]
 
 
 @admin.register(OutboundMessage)
-class OutboundMessageAdmin(AuditedAdmin):
+class OutboundMessageAdmin(DealerScopedAdmin):
     list_display = ["id", "dealer", "lead", "channel", "purpose", "status", "created_at", "tries"]
     list_filter = ["status", "channel", "purpose", "dealer"]
     search_fields = ["to", "provider_sid"]
@@ -47,7 +47,7 @@ class OutboundMessageAdmin(AuditedAdmin):
 
 
 @admin.register(InboundMessage)
-class InboundMessageAdmin(AuditedAdmin):
+class InboundMessageAdmin(DealerScopedAdmin):
     list_display = ["id", "dealer", "lead", "channel", "sender", "received_at", "opt_out"]
     list_filter = ["channel", "opt_out", "dealer"]
     search_fields = ["sender", "provider_sid"]

@@ -4,14 +4,14 @@ from django import forms
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
-from dealers.admin_scoping import DealerScopedAdmin
+from dealers.admin_scoping import DealerScopedAdmin, DealerScopedTabularInline
 from leads.models import FunnelDigest, IntakeRecord, Lead, LeadEvent
 from leads.parsers import PayloadError
 from leads.services import IntakeTemporaryFailure, intake_record_replay
 from leads.validation import LeadInvalid
 
 
-class LeadEventInline(admin.TabularInline):
+class LeadEventInline(DealerScopedTabularInline):
     model = LeadEvent
     extra = 0
     fields = ["at", "kind", "actor", "note", "data"]
