@@ -5,15 +5,14 @@ from __future__ import annotations
 import secrets
 from itertools import chain
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import translation
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from dealers.tenancy import get_scoped, staff_of
+from followup import sandbox
 from followup.channels.email import lead_id_from_unsubscribe_token, reply_address
 from followup.channels.templates import language_of
 from followup.inbound import email_inbound, whatsapp_inbound
@@ -21,6 +20,7 @@ from followup.messages_models import InboundMessage, OutboundMessage
 from followup.messaging import lead_opt_out, message_status_update
 from followup.security import twilio_signed
 from followup.twilio_client import PERMANENT_CODES
+from followup.views import sandbox_staff
 from leads.models import Lead
 
 Status = OutboundMessage.Status
@@ -102,16 +102,17 @@ SANDBOX_MESSAGES = 200
 @login_required
 def sandbox_messages(request: HttpRequest) -> HttpResponse:
     """The customers' side of the sandbox: what their phones and inboxes received."""
-    dealer = staff_of(request).dealer
+    staff = sandbox_staff(request)
+    leads = sandbox.leads_of(staff)
     outbound = (
-        OutboundMessage.objects.filter(dealer=dealer)
+        OutboundMessage.objects.filter(dealer=staff.dealer_id, lead__in=leads)
         .exclude(status=Status.CANCELLED)
         .exclude(status=Status.QUEUED, send_after__isnull=False)
         .select_related("lead")
         .order_by("-created_at", "-id")[:SANDBOX_MESSAGES]
     )
     inbound = (
-        InboundMessage.objects.filter(dealer=dealer, lead__isnull=False)
+        InboundMessage.objects.filter(dealer=staff.dealer_id, lead__in=leads)
         .select_related("lead")
         .order_by("-received_at", "-id")[:SANDBOX_MESSAGES]
     )
@@ -131,7 +132,7 @@ def sandbox_messages(request: HttpRequest) -> HttpResponse:
     ordered = sorted(conversations.values(), key=lambda c: c["last"], reverse=True)
     context = {
         "conversations": ordered[:SANDBOX_CONVERSATIONS],
-        "can_reply": settings.LEADFLOW_PROVIDERS == "sandbox",
+        "can_reply": True,
         "nav": "sandbox",
     }
     if request.htmx:
@@ -143,12 +144,13 @@ def sandbox_messages(request: HttpRequest) -> HttpResponse:
 @require_POST
 def sandbox_reply(request: HttpRequest) -> HttpResponse:
     """Reply as the customer, through the same handler as Twilio's and anymail's webhooks."""
-    if settings.LEADFLOW_PROVIDERS != "sandbox":
-        return HttpResponseForbidden("replies are played only with the sandbox provider")
+    staff = sandbox_staff(request)
     lead_id = request.POST.get("lead", "")
     if not lead_id.isdigit():
         raise Http404
-    lead = get_scoped(request, Lead.objects.select_related("dealer"), pk=int(lead_id))
+    lead = sandbox.leads_of(staff).select_related("dealer").filter(pk=int(lead_id)).first()
+    if lead is None:
+        raise Http404("not one of your leads")
     text = request.POST.get("text", "").strip()
     channel = request.POST.get("channel", "")
     if text and channel == OutboundMessage.Channel.WHATSAPP and lead.phone:

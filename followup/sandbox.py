@@ -6,10 +6,12 @@ send, in the order Twilio would send them.
 
 from __future__ import annotations
 
-from dealers.models import Dealer
+from django.db.models import Q, QuerySet
+
+from dealers.models import Salesperson
 from followup.channels import voice
 from followup.models import Call
-from leads.models import LeadEvent
+from leads.models import Lead, LeadEvent
 from leads.timeline import event_line
 
 AGENT_ACTIONS = {
@@ -100,11 +102,24 @@ def _customer(call: Call, action: str, seconds: int) -> bool:
     return True
 
 
-def board(*, dealer: Dealer) -> dict:
+def calls_of(staff: Salesperson) -> QuerySet[Call]:
+    """The sandbox calls ``staff`` may see and play: their own phone's legs and the customer
+    legs bridged from them; managers and the BDC every call of the dealer."""
+    calls = Call.objects.filter(dealer=staff.dealer_id, provider="sandbox")
+    if staff.sees_whole_dealer:
+        return calls
+    return calls.filter(Q(salesperson=staff) | Q(parent__salesperson=staff))
+
+
+def leads_of(staff: Salesperson) -> QuerySet[Lead]:
+    leads = Lead.objects.filter(dealer=staff.dealer_id)
+    return leads if staff.sees_whole_dealer else leads.filter(assigned_to=staff)
+
+
+def board(*, staff: Salesperson) -> dict:
     """What the sandbox page shows: the phones ringing or talking now, and recent calls."""
-    calls = Call.objects.filter(dealer=dealer, provider="sandbox").select_related(
-        "lead", "salesperson__user", "parent"
-    )
+    dealer = staff.dealer
+    calls = calls_of(staff).select_related("lead", "salesperson__user", "parent")
     live = list(calls.exclude(status__in=Call.TERMINAL).order_by("-id")[:20])
     for call in live:
         actions = (AGENT_ACTIONS if call.leg == Call.Leg.AGENT else CUSTOMER_ACTIONS).get(
@@ -119,6 +134,7 @@ def board(*, dealer: Dealer) -> dict:
     events = (
         LeadEvent.objects.filter(
             dealer=dealer,
+            lead__in=leads_of(staff),
             kind__in=[
                 LeadEvent.Kind.CALL,
                 LeadEvent.Kind.STATUS,
@@ -136,6 +152,8 @@ def board(*, dealer: Dealer) -> dict:
         "live": live,
         "recent": calls.filter(status__in=Call.TERMINAL).order_by("-id")[:15],
         "events": events,
-        "staff": dealer.staff.exclude(phone="").select_related("user"),
+        "staff": (dealer.staff if staff.sees_whole_dealer else dealer.staff.filter(pk=staff.pk))
+        .exclude(phone="")
+        .select_related("user"),
         "dealer": dealer,
     }

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from dealers.tenancy import get_scoped, staff_of
+from dealers.models import Salesperson
+from dealers.tenancy import staff_of
 from followup import sandbox
 from followup.channels import voice
-from followup.models import Call
 from followup.security import twilio_signed
 
 
@@ -50,11 +51,19 @@ def voice_customer(request: HttpRequest, call_id: int) -> HttpResponse:
     return HttpResponse(status=204)
 
 
+def sandbox_staff(request: HttpRequest) -> Salesperson:
+    """The sandbox exists only while the providers are the sandbox: with Twilio its buttons
+    would forge the provider's callbacks on real calls."""
+    if settings.LEADFLOW_PROVIDERS != "sandbox":
+        raise Http404("the sandbox is off")
+    return staff_of(request)
+
+
 @login_required
 def sandbox_page(request: HttpRequest) -> HttpResponse:
     """One view serves the page and its polled fragment (htmx)."""
-    staff = staff_of(request)
-    context = {"nav": "sandbox", **sandbox.board(dealer=staff.dealer)}
+    staff = sandbox_staff(request)
+    context = {"nav": "sandbox", **sandbox.board(staff=staff)}
     if request.htmx:
         return render(request, "followup/_sandbox_phones.html", context)
     return render(request, "followup/sandbox.html", context)
@@ -63,9 +72,10 @@ def sandbox_page(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def sandbox_act(request: HttpRequest, call_id: int, action: str) -> HttpResponse:
-    call = get_scoped(request, Call.objects.select_related("lead__dealer"), pk=call_id)
-    if call.provider != "sandbox":
-        raise Http404("not a sandbox call")
+    staff = sandbox_staff(request)
+    call = sandbox.calls_of(staff).select_related("lead__dealer").filter(pk=call_id).first()
+    if call is None:
+        raise Http404("not one of your sandbox calls")
     try:
         seconds = max(0, min(int(request.POST.get("seconds") or 45), 3600))
     except ValueError:
@@ -73,6 +83,6 @@ def sandbox_act(request: HttpRequest, call_id: int, action: str) -> HttpResponse
     if not sandbox.act(call=call, action=action, seconds=seconds):
         raise Http404("no such action")
     if request.htmx:
-        context = {"nav": "sandbox", **sandbox.board(dealer=call.dealer)}
+        context = {"nav": "sandbox", **sandbox.board(staff=staff)}
         return render(request, "followup/_sandbox_phones.html", context)
     return redirect("followup:sandbox")

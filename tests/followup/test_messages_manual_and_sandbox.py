@@ -241,14 +241,19 @@ def test_sandbox_replies_are_off_with_real_providers(client, messages_twilio, de
         "/sandbox/messages/reply/", {"lead": lead.pk, "channel": "whatsapp", "text": "STOP"}
     )
 
-    assert response.status_code == 403
+    assert response.status_code == 404
 
 
 def test_sandbox_panel_query_count_does_not_grow_with_messages(
     client, conversation, rep_a1, django_assert_max_num_queries, django_capture_on_commit_callbacks
 ):
     for i in range(15):
-        lead = make_lead(conversation.dealer, phone=f"+4917112345{i:02d}", email=f"k{i}@example.de")
+        lead = make_lead(
+            conversation.dealer,
+            assigned_to=rep_a1,
+            phone=f"+4917112345{i:02d}",
+            email=f"k{i}@example.de",
+        )
         with django_capture_on_commit_callbacks(execute=True):
             message_send(lead=lead, channel="whatsapp", purpose="first")
     client.force_login(rep_a1.user)

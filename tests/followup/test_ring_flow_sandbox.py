@@ -19,8 +19,9 @@ def press(client, call: Call, action: str, **data):
 
 
 @pytest.fixture
-def logged_in(client, rep_a1):
-    client.force_login(rep_a1.user)
+def logged_in(client, rep_a1, manager_a):
+    """The manager plays every phone of the dealer (a salesperson only their own)."""
+    client.force_login(manager_a.user)
     client.cookies["django_language"] = "en"  # the assertions below quote the English UI
     return client
 
