@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from dealers.models import Salesperson
 from dealers.tenancy import staff_of
+from leadflow.lib.csv_export import csv_download
 from leads.models import AccessLog
 from leads.reports import SPEED_LIMITS, STAGE_LABELS, FunnelReport, Week, funnel_report
 
@@ -71,20 +71,15 @@ def funnel(request: HttpRequest) -> HttpResponse:
     return render(request, "leads/reports/funnel.html", context)
 
 
-def csv_text(rows: list[dict[str, Any]]) -> str:
-    out = io.StringIO()
-    if rows:
-        writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-    return out.getvalue()
-
-
 def csv_response(report: FunnelReport, table: str) -> HttpResponse:
     tables = report.tables()
     if table not in tables:
         raise Http404("no such table")
-    response = HttpResponse(csv_text(tables[table]), content_type="text/csv; charset=utf-8")
+    # The viewer's language decides the separators their spreadsheet expects.
+    response = HttpResponse(
+        csv_download(tables[table], language=translation.get_language()),
+        content_type="text/csv; charset=utf-8",
+    )
     filename = f"funnel-{report.dealer.slug}-{report.week.label}-{table}.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

@@ -73,11 +73,13 @@ def test_csv_export_has_the_same_numbers(client, manager_a, week):
     response = client.get("/reports/funnel/?week=2026-W47&format=csv&table=totals")
 
     assert response["Content-Type"].startswith("text/csv")
-    (row,) = csv.DictReader(io.StringIO(response.content.decode()))
+    # German viewer (the default language): semicolons and decimal commas, for German Excel.
+    (row,) = csv.DictReader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";")
     assert {k: int(row[k]) for k in EXPECTED_COUNTS} == EXPECTED_COUNTS
-    assert {s: (float(row[f"{s}_rate"]), row[f"{s}_hit"] == "True") for s in EXPECTED_RATES} == (
-        EXPECTED_RATES
-    )
+    assert {
+        s: (float(row[f"{s}_rate"].replace(",", ".")), row[f"{s}_hit"] == "True")
+        for s in EXPECTED_RATES
+    } == EXPECTED_RATES
 
 
 def test_every_table_exports_as_csv(client, manager_a, week):
@@ -96,9 +98,8 @@ def test_every_table_exports_as_csv(client, manager_a, week):
     ):
         response = client.get(f"/reports/funnel/?week=2026-W47&format=csv&table={table}")
         assert response.status_code == 200
-        assert len(list(csv.DictReader(io.StringIO(response.content.decode())))) == len(
-            tables[table]
-        )
+        text = io.StringIO(response.content.decode("utf-8-sig"))
+        assert len(list(csv.DictReader(text, delimiter=";"))) == len(tables[table])
 
 
 def test_command_prints_the_same_numbers_as_json_and_csv(manager_a, week, dealer_a):

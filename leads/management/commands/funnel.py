@@ -5,7 +5,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from dealers.models import Dealer
-from leads.report_views import csv_text
+from leadflow.lib.csv_export import csv_text
 from leads.reports import Week, funnel_report
 
 
