@@ -24,8 +24,32 @@ def test_healthz_is_503_and_names_the_broker_when_it_is_down(client, db, monkeyp
     response = client.get("/healthz")
 
     assert response.status_code == 503
-    assert response.json()["database"] == "ok"
-    assert response.json()["broker"] != "ok"
+    assert response.json() == {"database": "ok", "broker": "fail", "status": "fail", "ring_sla": 0}
+    assert b"127.0.0.1" not in response.content and b"Error" not in response.content
+
+
+def test_healthz_names_the_database_without_its_error_text(client, db, monkeypatch):
+    from django.db import OperationalError, connection
+
+    def refuse(*args, **kwargs):
+        raise OperationalError(
+            'connection to server at "db.internal" (10.0.0.5), port 5432 failed: '
+            'FATAL: password authentication failed for user "leadflow"'
+        )
+
+    with monkeypatch.context() as patch:
+        patch.setattr(connection, "cursor", refuse)
+        response = client.get("/healthz")
+
+    assert response.status_code == 503
+    assert response.json() == {
+        "database": "fail",
+        "broker": "ok",
+        "status": "fail",
+        "ring_sla": None,
+    }
+    for secret in (b"db.internal", b"10.0.0.5", b"5432", b"leadflow"):
+        assert secret not in response.content
 
 
 @override_settings(LEADFLOW_DEMO_TOKEN="", LEADFLOW_DEMO_PASSWORD="demo")
