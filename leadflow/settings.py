@@ -52,6 +52,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "csp",
     "anymail",
     "auditlog",
@@ -73,6 +75,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Puts the signed-in user on django-auditlog's change log entries.
     "auditlog.middleware.AuditlogMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "dealers.two_factor.TwoFactorMiddleware",
     "dealers.middleware.DealerTimezoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -145,15 +149,32 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 LOGIN_URL = "login"
+OTP_TOTP_ISSUER = "LeadFlow"
 LOGIN_REDIRECT_URL = "/queue/"
 LOGOUT_REDIRECT_URL = "login"
 
-# Login throttling: 5 failures for a username from one address lock it for 15 minutes.
+# Login throttling (leadflow/lib/login_throttle.py): AXES_FAILURE_LIMIT failures per client
+# address and, separately, per username lock that address or name. A username stays locked a few
+# minutes; an address that was locked before waits twice as long each time (up to a day).
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
-AXES_COOLOFF_TIME = 0.25
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_RESET_ON_SUCCESS = True
+LEADFLOW_LOGIN_USERNAME_COOLOFF_MINUTES = env_int("LEADFLOW_LOGIN_USERNAME_COOLOFF_MINUTES", 5)
+LEADFLOW_LOGIN_ADDRESS_COOLOFF_MINUTES = env_int("LEADFLOW_LOGIN_ADDRESS_COOLOFF_MINUTES", 15)
+AXES_COOLOFF_TIME = "leadflow.lib.login_throttle.cool_off"
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_USE_ATTEMPT_EXPIRATION = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+# Failures while locked neither count nor extend the lock: the lock ends when the window does.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# A success must not wipe the failures a stranger's address made against this username, or
+# the victim's sign-in would unlock the attacker.
+AXES_RESET_ON_SUCCESS = False
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
+# The client's address: REMOTE_ADDR, or the proxy header's when REMOTE_ADDR is a trusted proxy.
+LEADFLOW_TRUSTED_PROXIES = env_list("LEADFLOW_TRUSTED_PROXIES", "")
+LEADFLOW_CLIENT_IP_HEADER = "HTTP_" + env_str(
+    "LEADFLOW_CLIENT_IP_HEADER", "X-Forwarded-For"
+).upper().replace("-", "_")
+AXES_CLIENT_IP_CALLABLE = "leadflow.lib.client_ip.client_ip"
 AXES_LOCKOUT_CALLABLE = "leads.views.login_locked_out"
 
 LANGUAGE_CODE = "de"

@@ -4,12 +4,15 @@ from django.contrib import admin
 from django.urls import include, path
 
 from leadflow.monitoring import metrics
+from dealers import two_factor
 from leadflow.views import healthz
 from leads import hooks
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("metrics", metrics, name="metrics"),
+    path("accounts/verify/", two_factor.verify, name="two-factor-verify"),
+    path("accounts/two-factor/", two_factor.setup, name="two-factor-setup"),
     path("hooks/<slug:dealer_slug>/leads/", hooks.lead_webhook, name="lead-webhook"),
     path(
         "hooks/<slug:dealer_slug>/google-ads/", hooks.google_ads_webhook, name="google-ads-webhook"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -23,6 +24,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from dealers.models import Salesperson
 from dealers.tenancy import get_scoped, staff_of
+from leadflow.lib import login_throttle
 from leads.engine import EngineUnavailable, Upcoming, engine
 from leads.forms import (
     REPORT_FILTERS,
@@ -88,7 +90,7 @@ class LoginView(auth_views.LoginView):
 
 def login_locked_out(request: HttpRequest, response=None, credentials=None) -> HttpResponse:
     """django-axes' lockout answer (AXES_LOCKOUT_CALLABLE): the sign-in page, saying why."""
-    minutes = int(settings.AXES_COOLOFF_TIME * 60)
+    minutes = math.ceil(login_throttle.cool_off(request).total_seconds() / 60)
     return render(
         request,
         "registration/login.html",
