@@ -261,6 +261,17 @@ ANYMAIL = {
     if key.startswith("ANYMAIL_")
 }
 
+# The ESP whose inbound and tracking webhooks are served under /anymail/<esp>/ (the others answer
+# 404). Default: the one EMAIL_BACKEND names (anymail.backends.<esp>.EmailBackend). Its webhooks
+# must carry ANYMAIL_WEBHOOK_SECRET (HTTP basic auth): without it, anyone could post forged
+# leads, replies and opt-outs, so LeadFlow refuses to start.
+_BACKEND_ESP = EMAIL_BACKEND.split(".")[2] if EMAIL_BACKEND.startswith("anymail.backends.") else ""
+LEADFLOW_EMAIL_ESP = env_str("LEADFLOW_EMAIL_ESP", _BACKEND_ESP)
+if LEADFLOW_EMAIL_ESP and not ANYMAIL.get("WEBHOOK_SECRET"):
+    raise ImproperlyConfigured(
+        f"Email webhooks of {LEADFLOW_EMAIL_ESP} need ANYMAIL_WEBHOOK_SECRET (user:password)"
+    )
+
 # Customers' email replies go to reply+<lead>-<signature>@<this domain>; route that domain's
 # inbound mail to anymail's inbound webhook. Default: the host of LEADFLOW_PUBLIC_URL.
 LEADFLOW_REPLY_DOMAIN = env_str("LEADFLOW_REPLY_DOMAIN")

@@ -5,6 +5,7 @@ from django.urls import include, path
 
 from leadflow.monitoring import metrics
 from dealers import two_factor
+from leadflow import email_webhooks
 from leadflow.views import healthz
 from leads import hooks
 
@@ -19,7 +20,7 @@ urlpatterns = [
     ),
     path("hooks/<slug:dealer_slug>/meta/", hooks.meta_webhook, name="meta-webhook"),
     path("hooks/<slug:dealer_slug>/inventory/", hooks.inventory_webhook, name="inventory-webhook"),
-    path("anymail/", include("anymail.urls")),
+    path("anymail/", include((email_webhooks.urlpatterns(), "anymail"))),
     path("reports/", include("leads.report_urls")),
     path("", include("followup.urls")),
     path("admin/", admin.site.urls),

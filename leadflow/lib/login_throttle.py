@@ -22,11 +22,14 @@ MEMORY = dt.timedelta(hours=24)
 
 
 def address_lockouts(address: str, now: dt.datetime | None = None) -> int:
+    """How often the address has reached the limit in the last day, counting the attempt being
+    judged: axes asks before it logs a failure, and the failure that reaches the limit must
+    already get (and keep its record for) the address's longer window."""
     now = now or timezone.now()
     failures = AccessFailureLog.objects.filter(
         ip_address=address, attempt_time__gte=now - MEMORY
     ).count()
-    return failures // max(1, settings.AXES_FAILURE_LIMIT)
+    return (failures + 1) // max(1, settings.AXES_FAILURE_LIMIT)
 
 
 def cool_off(request: HttpRequest | None = None) -> dt.timedelta:

@@ -155,7 +155,9 @@ def post_postmark(client, path: str, payload: dict, secret: str | None = WEBHOOK
     extra = {}
     if secret:
         extra["HTTP_AUTHORIZATION"] = "Basic " + base64.b64encode(secret.encode()).decode()
-    with override_settings(ANYMAIL={"WEBHOOK_SECRET": WEBHOOK_SECRET}):
+    with override_settings(
+        ANYMAIL={"WEBHOOK_SECRET": WEBHOOK_SECRET}, LEADFLOW_EMAIL_ESP="postmark"
+    ):
         return client.post(path, data=json.dumps(payload), content_type="application/json", **extra)
 
 

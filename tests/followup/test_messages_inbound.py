@@ -229,7 +229,9 @@ def postmark_inbound(client, *, to: str, text: str, sender: str = "anna.schmidt@
         "OriginalRecipient": to,
     }
     auth = "Basic " + base64.b64encode(WEBHOOK_SECRET.encode()).decode()
-    with override_settings(ANYMAIL={"WEBHOOK_SECRET": WEBHOOK_SECRET}):
+    with override_settings(
+        ANYMAIL={"WEBHOOK_SECRET": WEBHOOK_SECRET}, LEADFLOW_EMAIL_ESP="postmark"
+    ):
         return client.post(
             "/anymail/postmark/inbound/",
             data=json.dumps(payload),

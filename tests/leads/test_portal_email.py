@@ -17,7 +17,9 @@ pytestmark = pytest.mark.usefixtures("_anymail_secret")
 
 @pytest.fixture
 def _anymail_secret():
-    with override_settings(ANYMAIL={"WEBHOOK_SECRET": WEBHOOK_SECRET}):
+    with override_settings(
+        ANYMAIL={"WEBHOOK_SECRET": WEBHOOK_SECRET}, LEADFLOW_EMAIL_ESP="postmark"
+    ):
         yield
 
 

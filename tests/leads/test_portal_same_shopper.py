@@ -26,7 +26,7 @@ def followups(lead: Lead) -> list[dict]:
     )
 
 
-@override_settings(ANYMAIL={"WEBHOOK_SECRET": WEBHOOK_SECRET})
+@override_settings(ANYMAIL={"WEBHOOK_SECRET": WEBHOOK_SECRET}, LEADFLOW_EMAIL_ESP="postmark")
 def test_google_lead_then_adf_email_for_the_same_shopper_is_one_lead_with_both_sources(
     client, dealer_a, rep_a1, rep_a2, django_capture_on_commit_callbacks
 ):

@@ -36,7 +36,7 @@ def test_lockout_message_is_translated(client, rep_a1):
     for _attempt in range(6):
         response = client.post(reverse("login"), {"username": "lena", "password": "wrong"})
 
-    assert "Dieses Konto ist für 15 Minuten gesperrt" in response.content.decode()
+    assert "Bitte warten Sie 15 Minuten" in response.content.decode()
 
 
 @pytest.mark.parametrize("language", ["de", "nl", "fr"])
