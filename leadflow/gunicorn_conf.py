@@ -14,6 +14,8 @@ graceful_timeout = 25
 control_socket_disable = True
 # LeadFlow logs each request itself, as one structured event with its request id.
 accesslog = None
+# Should someone turn the access log on: tokens in URLs are masked (Meta's verify token, ...).
+logger_class = "leadflow.lib.log_masking.GunicornLogger"
 if os.environ.get("LOG_FORMAT", "json") == "json" and os.environ.get("DEBUG", "0") in ("0", ""):
     # gunicorn's own lines (start, worker boot, timeouts) as the same JSON events as Django's.
     logconfig_dict = {

@@ -230,6 +230,10 @@ LEADFLOW_DEMO_PASSWORD = env_str("LEADFLOW_DEMO_PASSWORD", "demo")
 # production, so rotating SECRET_KEY never forgets who opted out.
 LEADFLOW_PERSON_KEY = env_str("LEADFLOW_PERSON_KEY") or f"person:{SECRET_KEY}"
 
+# Dealers' webhook secrets and page tokens are encrypted with these Fernet keys (newest first;
+# leadflow/lib/secrets_box.py). Unset: one key derived from SECRET_KEY.
+LEADFLOW_SECRET_KEYS = env_list("LEADFLOW_SECRET_KEYS", "")
+
 # Providers
 TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID")
 TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN")
@@ -245,7 +249,10 @@ META_GRAPH_API_URL = env_str("META_GRAPH_API_URL", "https://graph.facebook.com/v
 META_GRAPH_TIMEOUT_SECONDS = env_int("META_GRAPH_TIMEOUT_SECONDS", 5)
 
 # Email: Django's email API; django-anymail in production (EMAIL_BACKEND=anymail.backends.<esp>...).
-EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "leadflow.lib.mail.ConsoleEmailBackend")
+if EMAIL_BACKEND == "django.core.mail.backends.console.EmailBackend":
+    # Django's would print reset links into production logs; ours does so only with DEBUG.
+    EMAIL_BACKEND = "leadflow.lib.mail.ConsoleEmailBackend"
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
@@ -366,9 +373,11 @@ LOG_FORMAT = env_choice("LOG_FORMAT", "plain" if DEBUG or TESTING else "json", {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    # Tokens in URLs (Meta's verify token, unsubscribe and reset links) are masked.
     "filters": {
         "context": {"()": "leadflow.lib.logcontext.LogContextFilter"},
         "personal_data": {"()": "leadflow.lib.logmask.PersonalDataFilter"},
+        "mask_tokens": {"()": "leadflow.lib.log_masking.MaskTokens"},
     },
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
@@ -383,9 +392,14 @@ LOGGING = {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": LOG_FORMAT,
-            "filters": ["context", "personal_data"],
+            "filters": ["context", "personal_data", "mask_tokens"],
         }
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},
+        # runserver's access log, through the masking handler instead of Django's own.
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
 }
