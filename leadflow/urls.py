@@ -3,9 +3,9 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import include, path
 
-from leadflow.monitoring import metrics
 from dealers import two_factor
 from leadflow import email_webhooks
+from leadflow.monitoring import metrics
 from leadflow.views import healthz
 from leads import hooks
 
