@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
@@ -18,6 +19,60 @@ from dealers.models import Dealer, Salesperson, Vehicle
 User = get_user_model()
 
 
+class DealerForm(forms.ModelForm):
+    """Webhook secrets are written here and never shown again: empty keeps the stored one."""
+
+    SECRETS = {
+        "signing_secret": _("Webhook signing secret"),
+        "google_key": _("Google Ads key"),
+        "meta_verify_token": _("Meta verify token"),
+        "meta_page_token": _("Meta page access token"),
+    }
+
+    signing_secret = forms.CharField(required=False, widget=forms.PasswordInput)
+    google_key = forms.CharField(required=False, widget=forms.PasswordInput)
+    meta_verify_token = forms.CharField(required=False, widget=forms.PasswordInput)
+    meta_page_token = forms.CharField(required=False, widget=forms.PasswordInput)
+    forget_secrets = forms.MultipleChoiceField(
+        label=_("Remove"),
+        required=False,
+        choices=list(SECRETS.items()),
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    class Meta:
+        model = Dealer
+        fields = ["name"]  # the admin passes its fieldsets' fields
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        stored = {
+            "signing_secret": self.instance.signing_secret_encrypted,
+            "google_key": self.instance.google_key_hash,
+            "meta_verify_token": self.instance.meta_verify_token_hash,
+            "meta_page_token": self.instance.meta_page_token_encrypted,
+        }
+        for name, label in self.SECRETS.items():
+            self.fields[name].label = label
+            self.fields[name].help_text = (
+                _("Set. Stored encrypted or hashed and never shown; enter a new one to replace it.")
+                if stored[name]
+                else _("Not set.")
+            )
+
+    def save(self, commit=True):
+        dealer = super().save(commit=False)
+        for name in self.cleaned_data.get("forget_secrets") or []:
+            setattr(dealer, name, "")
+        for name in self.SECRETS:
+            if self.cleaned_data.get(name):
+                setattr(dealer, name, self.cleaned_data[name])
+        if commit:
+            dealer.save()
+            self.save_m2m()
+        return dealer
+
+
 class SalespersonInline(DealerScopedTabularInline):
     model = Salesperson
     extra = 0
@@ -31,7 +86,8 @@ class DealerAdmin(DealerScopedAdmin):
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [SalespersonInline]
-    actions = ["rotate_token"]
+    form = DealerForm
+    actions = ["rotate_token", "rotate_signing_secret"]
     fieldsets = [
         (None, {"fields": ["name", "slug", "time_zone", "country", "language"]}),
         (
@@ -45,7 +101,15 @@ class DealerAdmin(DealerScopedAdmin):
         (_("Senders"), {"fields": ["caller_id", "whatsapp_sender", "email_from", "inbound_email"]}),
         (
             _("Webhooks"),
-            {"fields": ["signing_secret", "google_key", "meta_verify_token", "meta_page_token"]},
+            {
+                "fields": [
+                    "signing_secret",
+                    "google_key",
+                    "meta_verify_token",
+                    "meta_page_token",
+                    "forget_secrets",
+                ]
+            },
         ),
         (
             _("Process"),
@@ -79,6 +143,17 @@ class DealerAdmin(DealerScopedAdmin):
                 request,
                 _("New webhook token for %(dealer)s: %(token)s")
                 % {"dealer": dealer, "token": token},
+                messages.WARNING,
+            )
+
+    @admin.action(description=_("Issue a new webhook signing secret (shown once)"))
+    def rotate_signing_secret(self, request, queryset):
+        for dealer in queryset:
+            secret = dealer.rotate_signing_secret()
+            self.message_user(
+                request,
+                _("New signing secret for %(dealer)s: %(secret)s")
+                % {"dealer": dealer, "secret": secret},
                 messages.WARNING,
             )
 

@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from dealers import hours
+from leadflow.lib import secrets_box
 
 
 def validate_time_zone(value: str) -> None:
@@ -117,15 +118,13 @@ class Dealer(models.Model):
         help_text=_("Portals that send ADF by email send it here."),
     )
     webhook_token_hash = models.CharField(max_length=64, blank=True, editable=False)
-    signing_secret = models.CharField(
-        _("signing secret"),
-        max_length=128,
-        blank=True,
-        help_text=_("When set, lead webhooks must carry X-LeadFlow-Signature."),
-    )
-    google_key = models.CharField(_("Google Ads key"), max_length=128, blank=True)
-    meta_verify_token = models.CharField(_("Meta verify token"), max_length=128, blank=True)
-    meta_page_token = models.CharField(_("Meta page access token"), max_length=512, blank=True)
+    # Secrets at rest (leadflow/lib/secrets_box.py): what LeadFlow must use is encrypted with
+    # LEADFLOW_SECRET_KEYS, what it only compares is a digest. The admin writes them, never
+    # shows them; the properties below read and write them.
+    signing_secret_encrypted = models.TextField(blank=True, editable=False)
+    google_key_hash = models.CharField(max_length=64, blank=True, editable=False)
+    meta_verify_token_hash = models.CharField(max_length=64, blank=True, editable=False)
+    meta_page_token_encrypted = models.TextField(blank=True, editable=False)
     reached_min_seconds = models.PositiveIntegerField(
         _("seconds for a call to count as reached"), default=30
     )
@@ -147,6 +146,45 @@ class Dealer(models.Model):
     @cached_property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.time_zone)
+
+    @property
+    def signing_secret(self) -> str:
+        """When set, lead webhooks must carry X-LeadFlow-Signature (HMAC-SHA256 of the body)."""
+        return secrets_box.decrypt(self.signing_secret_encrypted)
+
+    @signing_secret.setter
+    def signing_secret(self, value: str) -> None:
+        self.signing_secret_encrypted = secrets_box.encrypt(value)
+
+    @property
+    def meta_page_token(self) -> str:
+        return secrets_box.decrypt(self.meta_page_token_encrypted)
+
+    @meta_page_token.setter
+    def meta_page_token(self, value: str) -> None:
+        self.meta_page_token_encrypted = secrets_box.encrypt(value)
+
+    # Compared only: kept as digests, write-only.
+    google_key = property(
+        None, lambda self, value: setattr(self, "google_key_hash", secrets_box.digest(value))
+    )
+    meta_verify_token = property(
+        None,
+        lambda self, value: setattr(self, "meta_verify_token_hash", secrets_box.digest(value)),
+    )
+
+    def google_key_matches(self, key: str) -> bool:
+        return secrets_box.digest_matches(self.google_key_hash, key)
+
+    def meta_verify_token_matches(self, token: str) -> bool:
+        return secrets_box.digest_matches(self.meta_verify_token_hash, token)
+
+    def rotate_signing_secret(self) -> str:
+        """A new webhook signing secret; only its ciphertext is kept: show the return value once."""
+        secret = secrets.token_urlsafe(32)
+        self.signing_secret = secret
+        self.save(update_fields=["signing_secret_encrypted"])
+        return secret
 
     def rotate_webhook_token(self) -> str:
         """Issue a new webhook token. Only its hash is kept: show the return value once."""

@@ -27,7 +27,7 @@ from dealers.models import Dealer
 from leadflow.lib.logcontext import log_context_bind
 from leads.models import IntakeRecord
 from leads.parsers import PayloadError
-from leads.parsers.google_ads import parse_google_ads
+from leads.parsers.google_ads import parse_google_ads, without_google_key
 from leads.parsers.meta import meta_signature_valid
 from leads.services import (
     PARSERS,
@@ -224,9 +224,16 @@ def intake_respond(
 
 
 def intake_open(
-    request: HttpRequest, dealer_slug: str, *, source: str, fmt: str, limit: int | None = None
+    request: HttpRequest,
+    dealer_slug: str,
+    *,
+    source: str,
+    fmt: str,
+    limit: int | None = None,
+    redact: Callable[[bytes], bytes] | None = None,
 ) -> tuple[IntakeRecord, Dealer | None, bytes, int]:
-    """Read the body (bounded) and write the request down before anything judges it."""
+    """Read the body (bounded) and write the request down before anything judges it; secrets
+    in the body (``redact``) are never written."""
     limit = limit or settings.LEADFLOW_MAX_BODY_BYTES
     body, size = read_body(request, limit)
     dealer = Dealer.objects.filter(slug=dealer_slug).first()
@@ -235,7 +242,7 @@ def intake_open(
         dealer_slug=dealer_slug,
         source=source,
         fmt=fmt,
-        body=body[:limit],
+        body=(redact or bytes)(body[:limit]),
         content_type=request.content_type or "",
         headers=recorded_headers(request),
         body_size=size,
@@ -253,9 +260,7 @@ def too_large(record: IntakeRecord, size: int, limit: int | None = None) -> Json
 
 def google_key_matches(dealer: Dealer, key: str) -> bool:
     # An empty key on either side never matches: a dealer without one has not set up the form.
-    return bool(dealer.google_key) and hmac.compare_digest(
-        dealer.google_key.encode(), key.encode("utf-8", "surrogatepass")
-    )
+    return dealer.google_key_matches(key)
 
 
 @csrf_exempt
@@ -264,7 +269,7 @@ def google_key_matches(dealer: Dealer, key: str) -> bool:
 def google_ads_webhook(request: HttpRequest, dealer_slug: str) -> JsonResponse:
     """Google Ads lead form extension webhook; authenticated by ``google_key`` in the body."""
     record, dealer, body, size = intake_open(
-        request, dealer_slug, source="google-ads", fmt="google-ads"
+        request, dealer_slug, source="google-ads", fmt="google-ads", redact=without_google_key
     )
     if dealer is None:
         return rejected(record, 404, f"no dealer {dealer_slug!r}")
@@ -332,8 +337,7 @@ def meta_verify(request: HttpRequest, dealer_slug: str) -> HttpResponse:
     if (
         dealer is None
         or params.get("hub.mode") != "subscribe"
-        or not dealer.meta_verify_token
-        or not hmac.compare_digest(dealer.meta_verify_token.encode(), token.encode())
+        or not dealer.meta_verify_token_matches(token)
     ):
         intake_record_reject(record=record, status_code=403, error="verification refused")
         return HttpResponse("verification refused", status=403, content_type="text/plain")
