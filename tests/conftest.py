@@ -231,7 +231,7 @@ def meta_graph(dealer_a) -> Iterator[object]:
     from tests.leads.portals import META_APP_SECRET
 
     dealer_a.meta_page_token = "page-token-a"
-    dealer_a.save(update_fields=["meta_page_token"])
+    dealer_a.save(update_fields=["meta_page_token_encrypted"])
     fake = FakeMetaGraph().start()
     try:
         with override_settings(
