@@ -23,7 +23,8 @@ from dealers.admin_scoping import (
     scope_queryset,
     tenant_path,
 )
-from dealers.models import Salesperson
+from dealers.models import Salesperson, Vehicle
+from followup.booking.models import Booking
 from followup.messages_models import InboundMessage, MessageTemplate, OutboundMessage
 from followup.models import Attempt, CadenceStep, Call
 from leads.models import FunnelDigest, IntakeRecord, Lead, LeadEvent
@@ -69,6 +70,15 @@ def world(dealer_a, dealer_b, rep_a1, manager_a, rep_b1):
     )
     FunnelDigest.objects.create(dealer=dealer_a, week="2026-W47", recipients=["petra@x.example"])
     Group.objects.create(name="Autohaus Nord sales")
+    Vehicle.objects.create(dealer=dealer_a, stock_number="NORD-1", make="Nordmann-Mobil")
+    Booking.objects.create(
+        dealer=dealer_a,
+        lead=lead,
+        salesperson=rep_a1,
+        kind=Booking.Kind.choices[0][0],
+        starts_at=timezone.now(),
+        ends_at=timezone.now(),
+    )
     make_lead(dealer_b, rep_b1, first_name="Bea", last_name="Zuidema")
     return lead
 

@@ -35,7 +35,7 @@ def expose(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("dealers", "0002_alter_dealer_language")]
+    dependencies = [("dealers", "0003_vehicle")]
 
     operations = [
         migrations.AddField(
