@@ -171,6 +171,7 @@ class SalespersonAdmin(DealerScopedAdmin):
             readonly += ["dealer", "role"]
         return readonly
 
+
 @admin.register(Vehicle)
 class VehicleAdmin(DealerScopedAdmin):
     """The stock as the feed last described it; corrections here are overwritten by the
