@@ -23,6 +23,10 @@ SECRET_FIELDS = frozenset(
         "google_key",
         "meta_verify_token",
         "meta_page_token",
+        "signing_secret_encrypted",
+        "google_key_hash",
+        "meta_verify_token_hash",
+        "meta_page_token_encrypted",
     }
 )
 
