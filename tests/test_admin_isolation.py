@@ -66,7 +66,7 @@ def world(dealer_a, dealer_b, rep_a1, manager_a, rep_b1):
         dealer=dealer_a, lead=lead, channel="email", sender=lead.email, text="Nordmann hier"
     )
     IntakeRecord.objects.create(
-        dealer=dealer_a, dealer_slug="nord", source="website", body='{"last_name": "Nordmann"}'
+        dealer=dealer_a, dealer_slug="nord", source="website", body=b'{"last_name": "Nordmann"}'
     )
     FunnelDigest.objects.create(dealer=dealer_a, week="2026-W47", recipients=["petra@x.example"])
     Group.objects.create(name="Autohaus Nord sales")
