@@ -35,7 +35,7 @@ def expose(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("dealers", "0003_vehicle")]
+    dependencies = [("dealers", "0004_contact_policy")]
 
     operations = [
         migrations.AddField(
