@@ -39,6 +39,20 @@ class MessageTemplate(models.Model):
         EMAIL = "email", pgettext_lazy("channel", "Email")
         WHATSAPP = "whatsapp", pgettext_lazy("channel", "WhatsApp")
 
+    class Category(models.TextChoices):
+        UTILITY = "UTILITY", _("Utility (replies, appointments)")
+        MARKETING = "MARKETING", _("Marketing (follow-ups)")
+
+    class Approval(models.TextChoices):
+        RECEIVED = "received", _("Submitted")
+        PENDING = "pending", _("In review")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+        PAUSED = "paused", _("Paused")
+        DISABLED = "disabled", _("Disabled")
+        UNSUBMITTED = "unsubmitted", _("Not submitted")
+        FAILED = "failed", _("Could not be submitted")
+
     dealer = models.ForeignKey(Dealer, on_delete=models.CASCADE, related_name="message_templates")
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
     purpose = models.CharField(
@@ -71,6 +85,22 @@ class MessageTemplate(models.Model):
     manual = models.BooleanField(
         _("offered to salespeople"), default=True, help_text=_("Shown on the lead page.")
     )
+    # Meta's side of a WhatsApp template, kept in step with Twilio's Content API
+    # (followup.channels.content_sync).
+    category = models.CharField(
+        _("WhatsApp category"), max_length=20, choices=Category.choices, blank=True
+    )
+    approval_status = models.CharField(
+        _("WhatsApp approval"),
+        max_length=20,
+        choices=Approval.choices,
+        blank=True,
+        help_text=_("Empty with a content SID: a template approved outside LeadFlow."),
+    )
+    rejection_reason = models.CharField(_("rejection reason"), max_length=300, blank=True)
+    approval_checked_at = models.DateTimeField(_("approval checked"), null=True, blank=True)
+    revision = models.PositiveIntegerField(default=1, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         verbose_name = _("message template")
@@ -85,6 +115,31 @@ class MessageTemplate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.label} ({self.channel}, {self.language})"
+
+    @property
+    def is_approved(self) -> bool:
+        """May be sent as a WhatsApp template outside the 24-hour window."""
+        return bool(self.content_sid) and self.approval_status in ("", self.Approval.APPROVED)
+
+    @property
+    def needs_sync(self) -> bool:
+        return self.channel == self.Channel.WHATSAPP and not self.is_approved
+
+    def change_text(self, *, label: str, subject: str, body: str, variables: list[str]) -> bool:
+        """New wording. A WhatsApp template's approved content no longer matches it: it goes
+        back to Meta as a new revision. False when nothing changed."""
+        if (self.label, self.subject, self.body) == (label, subject, body) and self.pk:
+            return False
+        text_changed = self.body != body
+        self.label, self.subject, self.body = label, subject, body
+        if text_changed or not self.pk:
+            self.variables = variables
+            if self.channel == self.Channel.WHATSAPP:
+                self.content_sid, self.approval_status, self.rejection_reason = "", "", ""
+                self.approval_checked_at = None
+                if self.pk:
+                    self.revision += 1
+        return True
 
 
 class OutboundMessageQuerySet(models.QuerySet):
@@ -170,6 +225,9 @@ class OutboundMessage(models.Model):
     read_at = models.DateTimeField(null=True, blank=True)
     failed_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
+    # When this cadence message counted as an attempt on the lead: once, and only after it
+    # went out (a failed or skipped send never counts).
+    counted_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = OutboundMessageQuerySet.as_manager()

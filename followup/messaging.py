@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from dealers.models import Salesperson
 from followup.channels import templates as tpl
 from followup.channels.email import SendFailed, email_send
+from followup.channels.texts import FIRST_PURPOSES
 from followup.channels.whatsapp import in_session_window, sandbox, whatsapp_send
 from followup.messages_models import OutboundMessage
 from followup.policy.gate import contact_decide, refusal_text
@@ -80,6 +81,21 @@ def message_send(*, lead: Lead, channel: str, purpose: str, attempt_id: int | No
         and OutboundMessage.objects.filter(attempt_id=attempt_id, channel=channel).exists()
     ):
         return True
+    if channel == WHATSAPP:
+        missing = whatsapp_template_missing(lead=lead, purpose=purpose)
+        if missing is not None:
+            # Skipped, not failed at Twilio: it never counts as an attempt, and the
+            # manager's template page already lists the gap.
+            lead.log(
+                LeadEvent.Kind.MESSAGE,
+                data={
+                    "channel": channel,
+                    "status": "skipped",
+                    "purpose": purpose,
+                    "reason": missing,
+                },
+            )
+            return False
     message = _message_create(lead=lead, channel=channel, purpose=purpose, attempt_id=attempt_id)
     if message is None:
         # Either no template at all, or a concurrent run of the same attempt queued it.
@@ -227,6 +243,33 @@ def channel_refusal(*, lead: Lead, channel: str, purpose: str = "") -> str | Non
     return None if decision.allowed else refusal_text(decision)
 
 
+def _purpose_for(lead: Lead, purpose: str) -> str:
+    # The first answer is written for the customer's question.
+    return tpl.first_purpose(lead) if purpose == tpl.FIRST else purpose
+
+
+def _resolve(*, lead: Lead, channel: str, purpose: str) -> tpl.Resolved | None:
+    # The intent's own first answer, else the general one; a cadence step without wording
+    # of its own ("followup2") reads like a follow-up.
+    for candidate in dict.fromkeys((_purpose_for(lead, purpose), purpose, tpl.FOLLOWUP)):
+        resolved = tpl.template_resolve(lead=lead, channel=channel, purpose=candidate)
+        if resolved is not None:
+            return resolved
+    return None
+
+
+def whatsapp_template_missing(*, lead: Lead, purpose: str) -> str | None:
+    """Why a WhatsApp for ``purpose`` cannot go out now for lack of an approved template
+    (outside the customer's 24-hour window, with real Twilio), or None."""
+    if sandbox() or in_session_window(lead):
+        return None
+    resolved = _resolve(lead=lead, channel=WHATSAPP, purpose=purpose)
+    if resolved is not None and resolved.approved:
+        return None
+    wanted = resolved.purpose if resolved is not None else purpose
+    return f"no approved WhatsApp template for “{wanted}” in “{tpl.language_of(lead)}”"
+
+
 def _appointment_channel(lead: Lead, prefer: str | None = None) -> str | None:
     order = [EMAIL, WHATSAPP]
     if (prefer or lead.preferred_channel) == WHATSAPP:
@@ -267,22 +310,25 @@ def _message_create(
 ) -> OutboundMessage | None:
     language = tpl.language_of(lead)
     values = tpl.placeholders(lead=lead, language=language)
+    context = dict(context or {})
     if purpose == tpl.FREE:
-        resolved = tpl.template_resolve(lead=lead, channel=channel, purpose=tpl.FIRST)
+        resolved = tpl.template_resolve(lead=lead, channel=channel, purpose=tpl.FOLLOWUP)
         subject = tpl.render(resolved.subject, values) if resolved else lead.dealer.name
         body, content_sid, variables = text, "", {}
     else:
-        # A cadence step without wording of its own ("followup2") reads like a follow-up.
-        resolved = tpl.template_resolve(
-            lead=lead, channel=channel, purpose=purpose
-        ) or tpl.template_resolve(lead=lead, channel=channel, purpose=tpl.FOLLOWUP)
+        resolved = _resolve(lead=lead, channel=channel, purpose=purpose)
         if resolved is None:
             log.warning("no %s template for purpose %r (lead %s)", channel, purpose, lead.pk)
             return None
         subject = tpl.render(resolved.subject, values)
         body = tpl.render(resolved.body, values)
-        content_sid = resolved.content_sid if channel == WHATSAPP else ""
+        # Only a template Meta approved goes by ContentSid; anything else is free text,
+        # which Twilio delivers only inside the customer's 24-hour window.
+        content_sid = resolved.content_sid if channel == WHATSAPP and resolved.approved else ""
         variables = tpl.content_variables(resolved, values) if content_sid else {}
+        if resolved.purpose in FIRST_PURPOSES:
+            # The email shows the car as a card; kept on the row, so a resend shows the same.
+            context["card"] = values["card"]
     try:
         with transaction.atomic():
             message = OutboundMessage.objects.create(
@@ -290,14 +336,14 @@ def _message_create(
                 lead=lead,
                 channel=channel,
                 purpose=purpose,
-                template=f"{channel}:{purpose}",
+                template=f"{channel}:{resolved.purpose if resolved else purpose}",
                 language=language,
                 to=lead.email if channel == EMAIL else lead.phone,
                 subject=subject[:200] if channel == EMAIL else "",
                 body=body,
                 content_sid=content_sid,
                 content_variables=variables,
-                context=context or {},
+                context=context,
                 provider="email" if channel == EMAIL else settings.LEADFLOW_PROVIDERS,
                 attempt_id=attempt_id,
                 sent_by=sent_by,
@@ -365,6 +411,7 @@ def message_deliver(*, message_id: int) -> str | None:
     # A fast status callback may have moved it further already; then this changes nothing.
     if message.move_to(Status.SENT, error_code="", error_reason=""):
         _log(message, Status.SENT, sid=sid)
+    attempt_count(message=message)
     return Status.SENT
 
 
@@ -402,6 +449,22 @@ def _policy_refusal(message: OutboundMessage) -> str | None:
     if message.move_to(Status.CANCELLED, allowed_from=[Status.SENDING], error_reason=decision.rule):
         _log(message, Status.CANCELLED, reason=decision.rule)
     return Status.CANCELLED
+
+
+def attempt_count(*, message: OutboundMessage) -> bool:
+    """A cadence message that went out counts as an attempt on its lead, once. Queued,
+    failed, skipped or cancelled messages never do."""
+    if message.attempt_id is None:
+        return False
+    from followup.services import lead_touched
+
+    with transaction.atomic():
+        won = OutboundMessage.objects.filter(pk=message.pk, counted_at=None).update(
+            counted_at=timezone.now()
+        )
+        if won:
+            lead_touched(lead=message.lead, channel=message.channel)
+    return bool(won)
 
 
 def _no_longer_wanted(message: OutboundMessage) -> str | None:
@@ -487,6 +550,9 @@ def message_status_update(
             message.provider or "unknown", message.channel, "delivery", code[:20] or "none"
         ).inc()
     _log(message, status, code=fields.get("error_code"), reason=fields.get("error_reason"))
+    if status in (Status.SENT, Status.DELIVERED, Status.READ):
+        # E.g. a message whose send answer was lost (unknown) that Twilio says went out.
+        attempt_count(message=message)
     if code in OPT_OUT_CODES:
         lead_opt_out(lead=message.lead, via=f"{message.channel}_provider")
     return True
@@ -553,6 +619,7 @@ def message_mark_sent(*, message: OutboundMessage) -> bool:
     if not message.move_to(Status.SENT, allowed_from=[Status.UNKNOWN]):
         return False
     _log(message, Status.SENT, confirmed_by_person=True)
+    attempt_count(message=message)
     return True
 
 

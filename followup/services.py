@@ -462,9 +462,8 @@ def attempt_run(*, attempt_id: int) -> str:
         log.exception("message_send failed for attempt %s", attempt.pk)
         attempt.finish(outcome="error", status=Attempt.Status.FAILED, reason=str(exc))
         return "failed"
-    with transaction.atomic():
-        if sent:
-            lead_touched(lead=lead, channel=attempt.channel)
-        attempt.finish(outcome="sent" if sent else "not applicable")
+    # The attempt counts on the lead only when its message has gone out
+    # (messaging.attempt_count): a message that fails or is skipped never counts.
+    attempt.finish(outcome="sent" if sent else "not applicable")
     lead_next_action_refresh(lead=lead)
     return "sent" if sent else "not applicable"

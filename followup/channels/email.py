@@ -79,6 +79,24 @@ def unsubscribe_url(lead: Lead) -> str:
     return settings.LEADFLOW_PUBLIC_URL + path
 
 
+def email_blocks(message: OutboundMessage) -> list[dict]:
+    """The HTML email's paragraphs; the first answer's one-line vehicle summary becomes the
+    vehicle card (a table with photo and listing link), or the card follows the greeting
+    when the dealer's own text has no summary line."""
+    paragraphs = [p.strip() for p in message.body.split("\n\n") if p.strip()]
+    card = (message.context or {}).get("card")
+    blocks: list[dict] = [{"text": p} for p in paragraphs]
+    if not isinstance(card, dict):
+        return blocks
+    for block in blocks:
+        if block["text"] == card.get("line"):
+            block.pop("text")
+            block["card"] = card
+            return blocks
+    blocks.insert(min(1, len(blocks)), {"card": card})
+    return blocks
+
+
 def email_send(message: OutboundMessage) -> str:
     """Send ``message`` and return the ESP's message id ("" when the backend has none).
 
@@ -91,7 +109,7 @@ def email_send(message: OutboundMessage) -> str:
         "message": message,
         "lead": lead,
         "dealer": dealer,
-        "paragraphs": [p for p in message.body.split("\n\n") if p.strip()],
+        "blocks": email_blocks(message),
         "unsubscribe_url": unsubscribe,
     }
     with translation.override(message.language or dealer.language):

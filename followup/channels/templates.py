@@ -1,4 +1,5 @@
-"""Which words a message uses: the dealer's own templates, else built-in German and English."""
+"""Which words a message uses: the dealer's own templates, else the built-in ones
+(``channels.texts``: German, English, Dutch and French)."""
 
 from __future__ import annotations
 
@@ -9,204 +10,41 @@ from typing import Any
 from django.conf import settings
 from django.utils import formats, translation
 
+from followup.channels.context import first_message_context
+from followup.channels.texts import (
+    APPOINTMENT,
+    CATEGORY,
+    CLOSE,
+    DEFAULTS,
+    FIRST,
+    FIRST_BY_INTENT,
+    FIRST_PURPOSES,
+    FOLLOWUP,
+    FREE_LABELS,
+    MARKETING,
+    REMINDER,
+    UTILITY,
+    VEHICLE_FALLBACK,
+)
 from followup.messages_models import MessageTemplate
+from leads.intent import lead_intent
 from leads.models import Lead
+
+__all__ = [
+    "APPOINTMENT",
+    "CLOSE",
+    "FIRST",
+    "FOLLOWUP",
+    "FREE",
+    "MARKETING",
+    "REMINDER",
+    "UTILITY",
+]
 
 FREE = "free"  # a salesperson's own words instead of a template
 
-# Purposes the engine and the appointment flow use. A dealer may add their own.
-FIRST, FOLLOWUP, CLOSE, APPOINTMENT, REMINDER = (
-    "first",
-    "followup",
-    "close",
-    "appointment",
-    "reminder",
-)
-
-_DEFAULTS: dict[tuple[str, str], dict[str, str]] = {
-    (FIRST, "de"): {
-        "label": "Erste Nachricht",
-        "subject": "Ihre Anfrage zum {vehicle} bei {dealer}",
-        "body": (
-            "Hallo {first_name},\n\nvielen Dank für Ihre Anfrage zum {vehicle}. "
-            "{salesperson} von {dealer} meldet sich gleich persönlich bei Ihnen. "
-            "Antworten Sie gern direkt auf diese Nachricht, wann wir Sie am besten erreichen."
-        ),
-    },
-    (FIRST, "en"): {
-        "label": "First message",
-        "subject": "Your enquiry about the {vehicle} at {dealer}",
-        "body": (
-            "Hello {first_name},\n\nthank you for your enquiry about the {vehicle}. "
-            "{salesperson} from {dealer} will be in touch with you personally. "
-            "Just reply to this message to tell us when suits you best."
-        ),
-    },
-    (FOLLOWUP, "de"): {
-        "label": "Nachfassen",
-        "subject": "Noch Interesse am {vehicle}?",
-        "body": (
-            "Hallo {first_name},\n\nwir haben Sie leider noch nicht erreicht. "
-            "Haben Sie noch Fragen zum {vehicle}? Antworten Sie einfach auf diese Nachricht "
-            "– {salesperson}, {dealer}"
-        ),
-    },
-    (FOLLOWUP, "en"): {
-        "label": "Follow-up",
-        "subject": "Still interested in the {vehicle}?",
-        "body": (
-            "Hello {first_name},\n\nwe have not managed to reach you yet. "
-            "Do you have any questions about the {vehicle}? Just reply to this message "
-            "– {salesperson}, {dealer}"
-        ),
-    },
-    (CLOSE, "de"): {
-        "label": "Letzte Nachricht",
-        "subject": "Ihre Anfrage zum {vehicle}",
-        "body": (
-            "Hallo {first_name},\n\nwir möchten Sie nicht weiter stören. Wenn Sie noch "
-            "Interesse am {vehicle} haben, antworten Sie einfach – wir sind für Sie da. "
-            "– {salesperson}, {dealer}"
-        ),
-    },
-    (CLOSE, "en"): {
-        "label": "Last message",
-        "subject": "Your enquiry about the {vehicle}",
-        "body": (
-            "Hello {first_name},\n\nwe don't want to bother you any further. If you are "
-            "still interested in the {vehicle}, just reply – we are here for you. "
-            "– {salesperson}, {dealer}"
-        ),
-    },
-    (APPOINTMENT, "de"): {
-        "label": "Terminbestätigung",
-        "subject": "Ihr Termin bei {dealer}: {appointment}",
-        "body": (
-            "Hallo {first_name},\n\nhiermit bestätigen wir Ihren Termin am {appointment} "
-            "bei {dealer} zum {vehicle}. {salesperson} freut sich auf Sie."
-        ),
-    },
-    (APPOINTMENT, "en"): {
-        "label": "Appointment confirmation",
-        "subject": "Your appointment at {dealer}: {appointment}",
-        "body": (
-            "Hello {first_name},\n\nwe confirm your appointment on {appointment} at "
-            "{dealer} about the {vehicle}. {salesperson} is looking forward to seeing you."
-        ),
-    },
-    (REMINDER, "de"): {
-        "label": "Terminerinnerung",
-        "subject": "Erinnerung: Ihr Termin morgen bei {dealer}",
-        "body": (
-            "Hallo {first_name},\n\nwir freuen uns auf Ihren Besuch am {appointment} bei "
-            "{dealer}. Falls etwas dazwischenkommt, antworten Sie bitte kurz."
-        ),
-    },
-    (REMINDER, "en"): {
-        "label": "Appointment reminder",
-        "subject": "Reminder: your appointment tomorrow at {dealer}",
-        "body": (
-            "Hello {first_name},\n\nwe look forward to seeing you on {appointment} at "
-            "{dealer}. If anything comes up, please send us a short reply."
-        ),
-    },
-    (FIRST, "nl"): {
-        "label": "Eerste bericht",
-        "subject": "Uw aanvraag over de {vehicle} bij {dealer}",
-        "body": (
-            "Hallo {first_name},\n\nhartelijk dank voor uw aanvraag over de {vehicle}. "
-            "{salesperson} van {dealer} neemt zo snel mogelijk persoonlijk contact met u op. "
-            "Antwoord gerust op dit bericht wanneer wij u het best kunnen bereiken."
-        ),
-    },
-    (FIRST, "fr"): {
-        "label": "Premier message",
-        "subject": "Votre demande concernant la {vehicle} chez {dealer}",
-        "body": (
-            "Bonjour {first_name},\n\nmerci pour votre demande concernant la {vehicle}. "
-            "{salesperson} de {dealer} va vous contacter personnellement. "
-            "Répondez simplement à ce message pour nous dire quand vous joindre."
-        ),
-    },
-    (FOLLOWUP, "nl"): {
-        "label": "Opvolging",
-        "subject": "Nog interesse in de {vehicle}?",
-        "body": (
-            "Hallo {first_name},\n\nhelaas hebben we u nog niet kunnen bereiken. "
-            "Heeft u nog vragen over de {vehicle}? Antwoord gewoon op dit bericht "
-            "– {salesperson}, {dealer}"
-        ),
-    },
-    (FOLLOWUP, "fr"): {
-        "label": "Relance",
-        "subject": "Toujours intéressé par la {vehicle} ?",
-        "body": (
-            "Bonjour {first_name},\n\nnous n'avons pas encore réussi à vous joindre. "
-            "Avez-vous des questions sur la {vehicle} ? Répondez simplement à ce message "
-            "– {salesperson}, {dealer}"
-        ),
-    },
-    (CLOSE, "nl"): {
-        "label": "Laatste bericht",
-        "subject": "Uw aanvraag over de {vehicle}",
-        "body": (
-            "Hallo {first_name},\n\nwe willen u niet langer storen. Heeft u nog "
-            "interesse in de {vehicle}, antwoord dan gewoon – we staan voor u klaar. "
-            "– {salesperson}, {dealer}"
-        ),
-    },
-    (CLOSE, "fr"): {
-        "label": "Dernier message",
-        "subject": "Votre demande concernant la {vehicle}",
-        "body": (
-            "Bonjour {first_name},\n\nnous ne voulons pas vous déranger davantage. Si la "
-            "{vehicle} vous intéresse toujours, répondez simplement – nous sommes là pour "
-            "vous. – {salesperson}, {dealer}"
-        ),
-    },
-    (APPOINTMENT, "nl"): {
-        "label": "Afspraakbevestiging",
-        "subject": "Uw afspraak bij {dealer}: {appointment}",
-        "body": (
-            "Hallo {first_name},\n\nhierbij bevestigen wij uw afspraak op {appointment} "
-            "bij {dealer} over de {vehicle}. {salesperson} verheugt zich op uw bezoek."
-        ),
-    },
-    (APPOINTMENT, "fr"): {
-        "label": "Confirmation de rendez-vous",
-        "subject": "Votre rendez-vous chez {dealer} : {appointment}",
-        "body": (
-            "Bonjour {first_name},\n\nnous confirmons votre rendez-vous le {appointment} "
-            "chez {dealer} concernant la {vehicle}. {salesperson} se réjouit de vous accueillir."
-        ),
-    },
-    (REMINDER, "nl"): {
-        "label": "Afspraakherinnering",
-        "subject": "Herinnering: uw afspraak morgen bij {dealer}",
-        "body": (
-            "Hallo {first_name},\n\nwe verheugen ons op uw bezoek op {appointment} bij "
-            "{dealer}. Komt er iets tussen, stuur ons dan even een kort antwoord."
-        ),
-    },
-    (REMINDER, "fr"): {
-        "label": "Rappel de rendez-vous",
-        "subject": "Rappel : votre rendez-vous demain chez {dealer}",
-        "body": (
-            "Bonjour {first_name},\n\nnous nous réjouissons de votre visite le {appointment} "
-            "chez {dealer}. En cas d'empêchement, envoyez-nous une courte réponse."
-        ),
-    },
-}
 # Offered to salespeople on the lead page; appointment messages go out by appointment_booked.
 MANUAL_PURPOSES = (FIRST, FOLLOWUP, CLOSE)
-
-_FREE_LABELS = {"de": "Freier Text", "en": "Free text", "nl": "Vrije tekst", "fr": "Texte libre"}
-_VEHICLE_FALLBACK = {
-    "de": "Wunschfahrzeug",
-    "en": "car you asked about",
-    "nl": "gewenste auto",
-    "fr": "voiture demandée",
-}
 
 
 @dataclass(frozen=True)
@@ -221,6 +59,8 @@ class Resolved:
     body: str
     content_sid: str = ""
     variables: list[str] = field(default_factory=list)
+    approved: bool = False
+    category: str = UTILITY
 
     @property
     def key(self) -> str:
@@ -237,31 +77,54 @@ def language_of(lead: Lead) -> str:
     return settings.LANGUAGE_CODE
 
 
+def first_purpose(lead: Lead) -> str:
+    """The first answer written for the customer's question (availability, price, …)."""
+    return FIRST_BY_INTENT.get(lead_intent(lead), FIRST)
+
+
+def category_of(purpose: str) -> str:
+    """Meta's category: replies and appointments are utility, nudges are marketing."""
+    return CATEGORY.get(purpose, MARKETING)
+
+
 def template_resolve(
     *, lead: Lead, channel: str, purpose: str, language: str | None = None
 ) -> Resolved | None:
     """The dealer's template for this purpose and language, else the built-in one."""
-    language = language or language_of(lead)
+    return template_for_dealer(
+        dealer_id=lead.dealer_id,
+        channel=channel,
+        purpose=purpose,
+        language=language or language_of(lead),
+    )
+
+
+def template_for_dealer(
+    *, dealer_id: int, channel: str, purpose: str, language: str
+) -> Resolved | None:
     own = {
         t.language: t
         for t in MessageTemplate.objects.filter(
-            dealer_id=lead.dealer_id, channel=channel, purpose=purpose
+            dealer_id=dealer_id, channel=channel, purpose=purpose
         )
     }
     chosen = own.get(language)
-    if chosen is not None:
+    default = DEFAULTS.get((purpose, language))
+    if chosen is not None and (chosen.body or default is None):
         return Resolved(
             channel=channel,
             purpose=purpose,
             language=language,
-            label=chosen.label,
-            subject=chosen.subject,
+            label=chosen.label or (default or {}).get("label", purpose),
+            subject=chosen.subject or (default or {}).get("subject", ""),
             body=chosen.body,
             content_sid=chosen.content_sid,
             variables=list(chosen.variables or []),
+            approved=chosen.is_approved,
+            category=chosen.category or category_of(purpose),
         )
-    default = _DEFAULTS.get((purpose, language))
     if default is not None:
+        # A row without text of its own only carries the Twilio content of the built-in text.
         return Resolved(
             channel=channel,
             purpose=purpose,
@@ -269,30 +132,46 @@ def template_resolve(
             label=default["label"],
             subject=default["subject"],
             body=default["body"],
-            variables=_default_variables(purpose),
+            content_sid=chosen.content_sid if chosen is not None else "",
+            variables=(
+                list(chosen.variables or [])
+                if chosen is not None
+                else variables_of(default["body"])
+            ),
+            approved=chosen.is_approved if chosen is not None else False,
+            category=category_of(purpose),
         )
     # A purpose the dealer wrote in another language only: better than nothing.
     if own:
         other = next(iter(own.values()))
-        return template_resolve(
-            lead=lead, channel=channel, purpose=purpose, language=other.language
+        return template_for_dealer(
+            dealer_id=dealer_id, channel=channel, purpose=purpose, language=other.language
         )
     return None
 
 
-def _default_variables(purpose: str) -> list[str]:
-    if purpose in (APPOINTMENT, REMINDER):
-        return ["first_name", "appointment", "dealer"]
-    return ["first_name", "vehicle", "dealer"]
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+def variables_of(body: str) -> list[str]:
+    """The placeholder names of a text in order of first appearance: {{1}}, {{2}}, …"""
+    return list(dict.fromkeys(_PLACEHOLDER.findall(body)))
+
+
+def content_body(body: str) -> str:
+    """The text as a Twilio content template: ``{first_name}`` becomes ``{{1}}``, …"""
+    numbers = {name: i for i, name in enumerate(variables_of(body), 1)}
+    return _PLACEHOLDER.sub(lambda m: f"{{{{{numbers[m[1]]}}}}}", body)
 
 
 def templates_available(*, lead: Lead, channel: str) -> list[Resolved]:
-    """The manual templates for ``channel``: the built-in purposes plus the dealer's own."""
+    """The manual templates for ``channel``: the built-in purposes plus the dealer's own; the
+    first answer is the one written for the customer's question."""
     language = language_of(lead)
-    purposes = list(MANUAL_PURPOSES)
+    purposes = [first_purpose(lead), FOLLOWUP, CLOSE]
     for purpose in (
         MessageTemplate.objects.filter(dealer_id=lead.dealer_id, channel=channel, manual=True)
-        .exclude(purpose__in=[*purposes, APPOINTMENT, REMINDER])
+        .exclude(purpose__in=[*FIRST_PURPOSES, FOLLOWUP, CLOSE, APPOINTMENT, REMINDER])
         .values_list("purpose", flat=True)
         .distinct()
     ):
@@ -305,20 +184,23 @@ def templates_available(*, lead: Lead, channel: str) -> list[Resolved]:
 
 
 def free_label(language: str) -> str:
-    return _FREE_LABELS.get(language, _FREE_LABELS["en"])
+    return FREE_LABELS.get(language, FREE_LABELS["en"])
 
 
 def placeholders(*, lead: Lead, language: str, extra: dict[str, Any] | None = None) -> dict:
+    """Every placeholder a text may use, filled for this lead (strings only), plus ``card``."""
     dealer = lead.dealer
     salesperson = lead.assigned_to.display_name if lead.assigned_to_id else dealer.name
-    values = {
+    vehicle = lead.vehicle or VEHICLE_FALLBACK.get(language, VEHICLE_FALLBACK["en"])
+    values: dict[str, Any] = {
         "first_name": lead.first_name or lead.customer_name,
         "customer_name": lead.customer_name,
-        "vehicle": lead.vehicle or _VEHICLE_FALLBACK.get(language, _VEHICLE_FALLBACK["en"]),
+        "vehicle": vehicle,
         "dealer": dealer.name,
         "salesperson": salesperson,
         "appointment": appointment_text(lead=lead, language=language),
     }
+    values.update(first_message_context(lead=lead, language=language, vehicle=vehicle))
     values.update(extra or {})
     return values
 
@@ -332,19 +214,25 @@ def appointment_text(*, lead: Lead, language: str) -> str:
         return formats.date_format(local, "DATETIME_FORMAT")
 
 
-_PLACEHOLDER = re.compile(r"\{(\w+)\}")
-
-
 def render(text: str, values: dict[str, Any]) -> str:
     """Fill ``{name}`` placeholders. Unknown names stay as written; a plain substitution
     rather than str.format, so a dealer's template can't reach into Python objects."""
-    filled = _PLACEHOLDER.sub(lambda m: str(values.get(m[1], m[0])), text)
+
+    def fill(match: re.Match[str]) -> str:
+        value = values.get(match[1])
+        # Only text: "{card}" (a dict for the email's table) stays as written.
+        return value if isinstance(value, str) else match[0]
+
+    filled = _PLACEHOLDER.sub(fill, text)
     # "Hallo ," when the lead gave no name.
     return re.sub(r"[ \t]+,", ",", filled)
 
 
 def content_variables(resolved: Resolved, values: dict[str, Any]) -> dict[str, str]:
-    """Twilio's ContentVariables: {"1": …, "2": …} in the template's variable order."""
-    return {
-        str(i): str(values.get(name, "")) or "-" for i, name in enumerate(resolved.variables, 1)
-    }
+    """Twilio's ContentVariables: {"1": …, "2": …} in the template's variable order. WhatsApp
+    refuses empty values and line breaks inside one."""
+    out = {}
+    for i, name in enumerate(resolved.variables, 1):
+        value = " ".join(str(values.get(name, "")).split())
+        out[str(i)] = value or "-"
+    return out

@@ -38,6 +38,20 @@ _ROUTES: list[tuple[str, re.Pattern[str]]] = [
     ("messages", re.compile(rf"^{_ACCOUNT}/Messages\.json$")),
     ("message", re.compile(rf"^{_ACCOUNT}/Messages/(?P<sid>[^/]+)\.json$")),
 ]
+# Twilio's Content API (content.twilio.com/v1), served by the same fake: its paths never
+# collide with the 2010 API's.
+_CONTENT_ROUTES: list[tuple[str, re.Pattern[str]]] = [
+    ("contents", re.compile(r"^/v1/Content$")),
+    ("content", re.compile(r"^/v1/Content/(?P<sid>HX[0-9a-f]{32})$")),
+    (
+        "approval_create",
+        re.compile(r"^/v1/Content/(?P<sid>HX[0-9a-f]{32})/ApprovalRequests/whatsapp$"),
+    ),
+    ("approval_fetch", re.compile(r"^/v1/Content/(?P<sid>HX[0-9a-f]{32})/ApprovalRequests$")),
+]
+_CONTENT_BASE = "https://content.twilio.com"
+_TEMPLATE_NAME = re.compile(r"^[a-z0-9_]{1,512}$")
+_CATEGORIES = frozenset({"UTILITY", "MARKETING", "AUTHENTICATION"})
 _CALL_TERMINAL = frozenset({"completed", "canceled", "failed", "busy", "no-answer"})
 _DEFAULT_MESSAGES = {
     400: "Bad Request",
@@ -223,6 +237,8 @@ class FakeTwilio:
         self._calls: dict[str, dict[str, Any]] = {}
         self._call_events: dict[str, list[dict[str, Any]]] = {}
         self._messages: dict[str, dict[str, Any]] = {}
+        self._contents: dict[str, dict[str, Any]] = {}
+        self._approvals: dict[str, dict[str, Any]] = {}
         self._closing = threading.Event()
         self._server = _Server(self)
         host, port = self._server.server_address[:2]
@@ -260,6 +276,8 @@ class FakeTwilio:
             self._calls.clear()
             self._call_events.clear()
             self._messages.clear()
+            self._contents.clear()
+            self._approvals.clear()
 
     # -- inspection ------------------------------------------------------------------
 
@@ -286,6 +304,22 @@ class FakeTwilio:
     def message(self, sid: str) -> dict[str, Any]:
         with self._cond:
             return dict(self._messages[sid])
+
+    def contents(self) -> dict[str, dict[str, Any]]:
+        """Content templates created so far, by SID (as GET /v1/Content/{sid} returns them)."""
+        with self._cond:
+            return {sid: dict(content) for sid, content in self._contents.items()}
+
+    def approval(self, sid: str) -> dict[str, Any] | None:
+        """The WhatsApp approval request of a content template, or None if not submitted."""
+        with self._cond:
+            found = self._approvals.get(sid)
+            return dict(found) if found is not None else None
+
+    def set_approval(self, sid: str, status: str, rejection_reason: str = "") -> None:
+        """Meta's decision on a submitted template: "approved", "rejected", "paused", ..."""
+        with self._cond:
+            self._approvals[sid].update(status=status, rejection_reason=rejection_reason)
 
     def set_call_status(self, sid: str, status: str, **fields: Any) -> None:
         """Move a call along (ringing, in-progress, completed, ...) as Twilio would, e.g.
@@ -386,7 +420,7 @@ class FakeTwilio:
             elif fault is not None and fault.kind == "drop" and not fault.process:
                 plan, sid, created = _Plan(None, None), None, False
             else:
-                plan, sid, created = self._route(method, path, params, query, headers)
+                plan, sid, created = self._route(method, path, params, query, headers, text)
                 if fault is not None and fault.kind == "drop":
                     plan = _Plan(None, None)
                 elif fault is not None and fault.kind == "delay":
@@ -449,6 +483,7 @@ class FakeTwilio:
         params: dict[str, list[str]],
         query: dict[str, list[str]],
         headers: dict[str, str],
+        body: str = "",
     ) -> tuple[_Plan, str | None, bool]:
         if not self._authorised(headers):
             plan = self._error(
@@ -456,6 +491,20 @@ class FakeTwilio:
             )
             plan.headers["WWW-Authenticate"] = 'Basic realm="Twilio API"'
             return plan, None, False
+        for name, pattern in _CONTENT_ROUTES:
+            m = pattern.match(path)
+            if m is None:
+                continue
+            handler = getattr(self, f"_{name}_{method.lower()}", None)
+            if handler is None:
+                return self._error(405, 20004, "Method not allowed"), None, False
+            try:
+                payload = json.loads(body) if body else {}
+            except ValueError:
+                payload = None
+            if method == "POST" and not isinstance(payload, dict):
+                return self._error(400, 20001, "Invalid JSON body"), None, False
+            return handler(m.groupdict().get("sid"), payload or {})
         for name, pattern in _ROUTES:
             m = pattern.match(path)
             if m is None:
@@ -698,6 +747,104 @@ class FakeTwilio:
         if self._messages.pop(sid, None) is None:
             return self._not_found(sid), None, False
         return _Plan(204, None), sid, False
+
+    # content templates (Content API v1) ----------------------------------------------
+
+    def _content_payload(self, sid: str) -> dict[str, Any]:
+        return dict(self._contents[sid])
+
+    def _contents_post(self, sid: None, body: dict[str, Any]) -> tuple[_Plan, str | None, bool]:
+        types = body.get("types")
+        if not body.get("friendly_name"):
+            return self._error(400, 20001, "Missing required parameter friendly_name"), None, False
+        if not isinstance(types, dict) or not any(isinstance(v, dict) for v in types.values()):
+            return self._error(400, 20001, "Missing required parameter types"), None, False
+        text = types.get("twilio/text")
+        if isinstance(text, dict) and not text.get("body"):
+            return self._error(400, 20001, "twilio/text requires a body"), None, False
+        sid = new_sid("HX")
+        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        url = f"{_CONTENT_BASE}/v1/Content/{sid}"
+        self._contents[sid] = {
+            "account_sid": self.account_sid,
+            "date_created": now,
+            "date_updated": now,
+            "friendly_name": body["friendly_name"],
+            "language": body.get("language") or "en",
+            "links": {
+                "approval_create": f"{url}/ApprovalRequests/whatsapp",
+                "approval_fetch": f"{url}/ApprovalRequests",
+            },
+            "sid": sid,
+            # SDK serialisation leaves unused types as null; Twilio stores only those given.
+            "types": {k: v for k, v in types.items() if v is not None},
+            "url": url,
+            "variables": body.get("variables") or {},
+        }
+        return _Plan(201, self._content_payload(sid)), sid, True
+
+    def _contents_get(self, sid: None, body: Any) -> tuple[_Plan, None, bool]:
+        rows = [dict(c) for c in reversed(list(self._contents.values()))]
+        meta = {
+            "page": 0,
+            "page_size": 50,
+            "first_page_url": f"{_CONTENT_BASE}/v1/Content",
+            "previous_page_url": None,
+            "url": f"{_CONTENT_BASE}/v1/Content",
+            "next_page_url": None,
+            "key": "contents",
+        }
+        return _Plan(200, {"contents": rows, "meta": meta}), None, False
+
+    def _content_get(self, sid: str, body: Any) -> tuple[_Plan, str | None, bool]:
+        if sid not in self._contents:
+            return self._not_found(sid), None, False
+        return _Plan(200, self._content_payload(sid)), sid, False
+
+    def _approval_create_post(
+        self, sid: str, body: dict[str, Any]
+    ) -> tuple[_Plan, str | None, bool]:
+        if sid not in self._contents:
+            return self._not_found(sid), None, False
+        name, category = str(body.get("name") or ""), str(body.get("category") or "")
+        if not _TEMPLATE_NAME.match(name):
+            return (
+                self._error(400, 20001, "Template name may only hold a-z, 0-9 and _"),
+                sid,
+                False,
+            )
+        if category not in _CATEGORIES:
+            return self._error(400, 20001, f"Invalid category: {category}"), sid, False
+        if sid in self._approvals:
+            return (
+                self._error(409, 20409, "An approval request was already submitted"),
+                sid,
+                False,
+            )
+        types = self._contents[sid]["types"]
+        self._approvals[sid] = {
+            "allow_category_change": True,
+            "category": category,
+            "content_type": next(iter(types), "twilio/text"),
+            "flows": None,
+            "name": name,
+            "rejection_reason": "",
+            "status": "received",
+            "type": "whatsapp",
+        }
+        answer = {k: v for k, v in self._approvals[sid].items() if k not in ("type", "flows")}
+        return _Plan(201, answer), sid, False
+
+    def _approval_fetch_get(self, sid: str, body: Any) -> tuple[_Plan, str | None, bool]:
+        if sid not in self._contents:
+            return self._not_found(sid), None, False
+        payload = {
+            "account_sid": self.account_sid,
+            "sid": sid,
+            "url": f"{_CONTENT_BASE}/v1/Content/{sid}/ApprovalRequests",
+            "whatsapp": dict(self._approvals.get(sid) or {}),
+        }
+        return _Plan(200, payload), sid, False
 
     # shared -------------------------------------------------------------------------
 

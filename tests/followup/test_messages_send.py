@@ -182,18 +182,19 @@ def test_the_same_attempt_sends_once(
     assert OutboundMessage.objects.get().attempt_id == 77
 
 
-def test_whatsapp_without_an_approved_template_is_stopped_by_the_24_hour_rule(
+def test_whatsapp_without_an_approved_template_is_skipped_with_a_clear_reason(
     messages_twilio, dealer_a, django_capture_on_commit_callbacks
 ):
     lead = make_lead(dealer_a)
 
-    send(django_capture_on_commit_callbacks, lead=lead, channel="whatsapp", purpose="first")
+    sent = send(django_capture_on_commit_callbacks, lead=lead, channel="whatsapp", purpose="first")
 
-    message = OutboundMessage.objects.get()
-    assert (message.status, message.error_reason) == (Status.CANCELLED, "whatsapp_window")
+    assert sent is False
+    assert not OutboundMessage.objects.exists()
     assert messages_twilio.messages_created() == []
-    decision = lead.events.get(kind=LeadEvent.Kind.POLICY)
-    assert (decision.data["allowed"], decision.data["rule"]) == (False, "whatsapp_window")
+    event = lead.events.get(kind=LeadEvent.Kind.MESSAGE)
+    assert event.data["status"] == "skipped"
+    assert "no approved WhatsApp template" in event.data["reason"]
 
 
 def test_twilio_500_then_201_sends_exactly_one_message(

@@ -1,0 +1,217 @@
+"""What the first answer says about the car: the vehicle card and the sentences around it.
+
+``first_message_context`` is the one place that gathers it, from the lead's own vehicle data
+today. The inventory feed (availability, two similar cars when sold) and the customer's
+booking link plug in here as the optional ``offer`` and ``booking_url`` arguments: every
+template placeholder keeps working without them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from babel import Locale
+from babel.numbers import format_currency
+
+from leads.models import Lead
+
+CURRENCY = "EUR"
+
+PHRASES: dict[str, dict[str, Any]] = {
+    "de": {
+        "sender": "{salesperson} von {dealer}",
+        "team": "Ihr Team von {dealer}",
+        "available": "Gute Nachricht: Der {vehicle} ist verfügbar.",
+        "sold": "Der {vehicle} ist leider schon verkauft. Ähnliche Fahrzeuge bei uns: {similar}.",
+        "unknown": "{sender} prüft die Verfügbarkeit gerade für Sie und bestätigt sie persönlich.",
+        "book": "Buchen Sie hier direkt einen Termin für Besichtigung oder Probefahrt: {url}",
+        "reply": (
+            "Antworten Sie einfach auf diese Nachricht, wann Sie vorbeikommen möchten – "
+            "wir halten den Wagen für Sie bereit."
+        ),
+        "on_request": "auf Anfrage",
+        "condition": {"new": "Neuwagen", "used": "Gebrauchtwagen"},
+        "year": "Baujahr",
+        "price": "Preis",
+        "stock": "Bestandsnr.",
+        "listing": "Inserat",
+    },
+    "en": {
+        "sender": "{salesperson} from {dealer}",
+        "team": "your team at {dealer}",
+        "available": "Good news: the {vehicle} is available.",
+        "sold": "The {vehicle} has unfortunately been sold. Similar cars we have: {similar}.",
+        "unknown": "{sender} is checking its availability for you and will confirm it personally.",
+        "book": "Book a viewing or test drive here: {url}",
+        "reply": (
+            "Just reply to this message to tell us when you would like to come by – we will "
+            "have the car ready for you."
+        ),
+        "on_request": "on request",
+        "condition": {"new": "new", "used": "used"},
+        "year": "Year",
+        "price": "Price",
+        "stock": "Stock no.",
+        "listing": "Listing",
+    },
+    "nl": {
+        "sender": "{salesperson} van {dealer}",
+        "team": "uw team van {dealer}",
+        "available": "Goed nieuws: de {vehicle} is beschikbaar.",
+        "sold": "De {vehicle} is helaas al verkocht. Vergelijkbare auto's bij ons: {similar}.",
+        "unknown": "{sender} controleert de beschikbaarheid voor u en bevestigt die persoonlijk.",
+        "book": "Boek hier direct een afspraak voor bezichtiging of proefrit: {url}",
+        "reply": (
+            "Antwoord gewoon op dit bericht wanneer u langs wilt komen – we zetten de auto "
+            "voor u klaar."
+        ),
+        "on_request": "op aanvraag",
+        "condition": {"new": "nieuw", "used": "occasion"},
+        "year": "Bouwjaar",
+        "price": "Prijs",
+        "stock": "Voorraadnr.",
+        "listing": "Advertentie",
+    },
+    "fr": {
+        "sender": "{salesperson} de {dealer}",
+        "team": "votre équipe {dealer}",
+        "available": "Bonne nouvelle : la {vehicle} est disponible.",
+        "sold": "La {vehicle} est malheureusement déjà vendue. Véhicules similaires : {similar}.",
+        "unknown": "{sender} vérifie sa disponibilité pour vous et vous la confirme en personne.",
+        "book": "Réservez ici une visite ou un essai : {url}",
+        "reply": (
+            "Répondez simplement à ce message pour nous dire quand vous souhaitez passer – "
+            "nous préparerons la voiture pour vous."
+        ),
+        "on_request": "sur demande",
+        "condition": {"new": "neuf", "used": "occasion"},
+        "year": "Année",
+        "price": "Prix",
+        "stock": "N° de stock",
+        "listing": "Annonce",
+    },
+}
+_BABEL_LOCALES = {"de": "de_DE", "en": "en_IE", "nl": "nl_NL", "fr": "fr_FR"}
+
+
+@dataclass(frozen=True)
+class Offer:
+    """The inventory's word on the lead's car (from the inventory feed, when wired)."""
+
+    available: bool
+    similar: list[str] = field(default_factory=list)  # "VW Golf 2022 · 19.990 €", …
+
+
+def price_text(amount: Decimal | int | float | None, *, language: str, country: str = "") -> str:
+    """A price as the customer reads it: 21.990 €, €21,990, € 21.990, 21 990 €."""
+    if amount is None:
+        return ""
+    locale_name = _BABEL_LOCALES.get(language, "en_IE")
+    if language == "fr" and country.upper() == "BE":
+        locale_name = "fr_BE"
+    pattern = Locale.parse(locale_name).currency_formats["standard"].pattern
+    if Decimal(amount) == Decimal(amount).to_integral_value():
+        # Car prices are whole euros: "21.990 €", not "21.990,00 €".
+        pattern = pattern.replace("0.00", "0")
+    return format_currency(
+        Decimal(amount), CURRENCY, format=pattern, locale=locale_name, currency_digits=False
+    )
+
+
+def _url(value: Any) -> str:
+    text = str(value or "").strip()
+    return text if text.startswith(("https://", "http://")) and " " not in text else ""
+
+
+def _listing_urls(lead: Lead) -> tuple[str, str]:
+    raw = lead.raw_payload if isinstance(lead.raw_payload, dict) else {}
+    vehicle = raw.get("vehicle") if isinstance(raw.get("vehicle"), dict) else {}
+    listing = next(
+        (_url(vehicle.get(k)) for k in ("listing_url", "url", "link") if _url(vehicle.get(k))),
+        "",
+    )
+    photo = next(
+        (
+            _url(vehicle.get(k))
+            for k in ("photo_url", "image_url", "image", "photo")
+            if _url(vehicle.get(k))
+        ),
+        "",
+    )
+    return listing, photo
+
+
+def sender_text(*, lead: Lead, language: str) -> str:
+    """Who writes: "Lena Weber von Autohaus Nord", or the dealer's team for BDC leads (never
+    "Autohaus Nord von Autohaus Nord")."""
+    phrases = PHRASES.get(language, PHRASES["en"])
+    dealer = lead.dealer.name
+    if lead.assigned_to_id and lead.assigned_to is not None:
+        name = lead.assigned_to.display_name
+        return phrases["sender"].format(salesperson=name, dealer=dealer)
+    return phrases["team"].format(dealer=dealer)
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def first_message_context(
+    *,
+    lead: Lead,
+    language: str,
+    vehicle: str,
+    offer: Offer | None = None,
+    booking_url: str = "",
+) -> dict[str, Any]:
+    """The first answer's facts as placeholders (all non-empty strings) plus ``card``, the
+    vehicle card the email shows as a table."""
+    phrases = PHRASES.get(language, PHRASES["en"])
+    sender = sender_text(lead=lead, language=language)
+    price = price_text(lead.vehicle_price, language=language, country=lead.dealer.country)
+    condition = phrases["condition"].get(lead.vehicle_condition, "")
+    listing_url, photo_url = _listing_urls(lead)
+
+    if offer is not None and offer.available:
+        availability = phrases["available"].format(vehicle=vehicle)
+    elif offer is not None and offer.similar:
+        availability = phrases["sold"].format(vehicle=vehicle, similar="; ".join(offer.similar))
+    else:
+        availability = _capital(phrases["unknown"].format(sender=sender))
+    next_step = phrases["book"].format(url=booking_url) if booking_url else phrases["reply"]
+
+    rows: list[tuple[str, str]] = []
+    if lead.vehicle_year:
+        rows.append((phrases["year"], str(lead.vehicle_year)))
+    if price:
+        rows.append((phrases["price"], price))
+    if lead.vehicle_stock_number:
+        rows.append((phrases["stock"], lead.vehicle_stock_number))
+    # One line for WhatsApp, whose template variables may hold no line breaks.
+    line_parts = [vehicle, condition, price]
+    if lead.vehicle_stock_number:
+        line_parts.append(f"{phrases['stock']} {lead.vehicle_stock_number}")
+    if listing_url:
+        line_parts.append(listing_url)
+    return {
+        "sender": sender,
+        "Sender": _capital(sender),
+        "price": price or phrases["on_request"],
+        "stock_number": lead.vehicle_stock_number or "-",
+        "availability": availability,
+        "next_step": next_step,
+        "booking_url": booking_url,
+        "vehicle_line": " · ".join(p for p in line_parts if p),
+        "card": {
+            "line": " · ".join(p for p in line_parts if p),
+            "title": " · ".join(p for p in (vehicle, condition) if p),
+            "rows": rows,
+            "listing_url": listing_url,
+            "photo_url": photo_url,
+            "listing_label": phrases["listing"],
+            "availability": availability,
+            "booking_url": booking_url,
+        },
+    }
