@@ -40,3 +40,24 @@ def send_due() -> int:
 )
 def notify_reply(inbound_id: int) -> bool:
     return reply_notify(inbound_id=inbound_id)
+
+
+@shared_task(name="followup.whatsapp.sync_templates", time_limit=300, soft_time_limit=280)
+def sync_whatsapp_templates(dealer_id: int | None = None) -> int:
+    """Create, submit and check WhatsApp templates at Twilio: for one dealer (after an
+    edit), or every 15 minutes (beat) for all dealers with a WhatsApp sender."""
+    from django.conf import settings
+
+    from dealers.models import Dealer
+    from followup.channels.content_sync import whatsapp_templates_sync
+
+    if settings.LEADFLOW_PROVIDERS != "twilio":
+        return 0
+    dealers = Dealer.objects.exclude(whatsapp_sender="")
+    if dealer_id is not None:
+        dealers = dealers.filter(pk=dealer_id)
+    done = 0
+    for dealer in dealers:
+        whatsapp_templates_sync(dealer=dealer)
+        done += 1
+    return done

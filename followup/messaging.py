@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 EMAIL = OutboundMessage.Channel.EMAIL
 WHATSAPP = OutboundMessage.Channel.WHATSAPP
 Status = OutboundMessage.Status
+SENT_OR_LATER = (Status.SENT, Status.DELIVERED, Status.READ)
 
 # Waits before the 2nd, 3rd, ... try after a transient error; then the message has failed.
 RETRY_BACKOFF = (
@@ -167,12 +168,19 @@ def message_templates(*, lead: Lead) -> list[tuple[str, str]]:
     labels = dict(OutboundMessage.Channel.choices)
     language = tpl.language_of(lead)
     usable: list[tuple[str, str]] = []
+    # The template that fits first: the first answer until one went out, then the follow-up.
+    answered = OutboundMessage.objects.filter(
+        lead=lead, purpose__in=[tpl.FIRST, *FIRST_PURPOSES], status__in=SENT_OR_LATER
+    ).exists()
     for channel in (EMAIL, WHATSAPP):
         if channel_refusal(lead=lead, channel=channel) is not None:
             continue
         window = in_session_window(lead)
-        for resolved in tpl.templates_available(lead=lead, channel=channel):
-            if channel == WHATSAPP and not (resolved.content_sid or window or sandbox()):
+        available = tpl.templates_available(lead=lead, channel=channel)
+        if answered:
+            available.sort(key=lambda t: t.purpose != tpl.FOLLOWUP)
+        for resolved in available:
+            if channel == WHATSAPP and not (resolved.approved or window or sandbox()):
                 continue
             usable.append((resolved.key, f"{labels[channel]}: {resolved.label}"))
         if channel == EMAIL or window:

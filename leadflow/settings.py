@@ -347,6 +347,11 @@ CELERY_BEAT_SCHEDULE["followup.messages.send_due"] = {
     "task": "followup.messages.send_due",
     "schedule": 30.0,
 }
+# Meta's decisions on submitted WhatsApp templates, and templates still to submit.
+CELERY_BEAT_SCHEDULE["whatsapp-templates"] = {
+    "task": "followup.whatsapp.sync_templates",
+    "schedule": 15 * 60,
+}
 # Monday 07:00 in each dealer's time zone: the tick decides per dealer, beat itself runs in UTC.
 CELERY_BEAT_SCHEDULE["funnel-digest"] = {"task": "leads.funnel_digest_due", "schedule": 15 * 60}
 # Personal data retention (docs/privacy.md): days each data class is kept.

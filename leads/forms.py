@@ -193,19 +193,73 @@ LOST_REASON_LABELS = {
 }
 
 
+FREE_TEXT = "free"
+
+
+def templates_by_channel(templates: list[tuple[str, str]]) -> dict[str, list[tuple[str, str]]]:
+    """The engine's templates ("whatsapp:first", …) per channel, in the engine's order (the
+    template that fits the lead first). Keys without a channel fit every channel."""
+    grouped: dict[str, list[tuple[str, str]]] = {}
+    shared = [(key, label) for key, label in templates if ":" not in key]
+    for key, label in templates:
+        channel, sep, _purpose = key.partition(":")
+        if sep:
+            grouped.setdefault(channel, []).append((key, label))
+    if shared:
+        for channel in (Lead.Channel.WHATSAPP, Lead.Channel.EMAIL):
+            grouped.setdefault(channel, [])
+            grouped[channel] = grouped[channel] + shared
+    return grouped
+
+
 class MessageForm(forms.Form):
-    template = forms.ChoiceField(label=_("Template"))
-    channel = forms.ChoiceField(
-        label=_("Channel"),
-        choices=[(Lead.Channel.WHATSAPP, _("WhatsApp")), (Lead.Channel.EMAIL, _("Email"))],
-    )
+    """One channel at a time: its templates only, and a text box where the channel takes
+    the salesperson's own words (email; WhatsApp inside the customer's 24-hour window)."""
+
+    channel = forms.CharField(widget=forms.HiddenInput)
+    template = forms.ChoiceField(label=_("Template"), required=False)
     text = forms.CharField(
-        label=_("Text (optional)"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Your own text (instead of the template)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
 
-    def __init__(self, *args, templates: list[tuple[str, str]], **kwargs):
+    def __init__(self, *args, templates: list[tuple[str, str]], channel: str, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["template"].choices = templates
+        self.channel = channel
+        usable = templates_by_channel(templates).get(channel, [])
+        self.free_key = next((k for k, _l in usable if k.endswith(f":{FREE_TEXT}")), None)
+        self.fields["template"].choices = [(k, label) for k, label in usable if k != self.free_key]
+        self.fields["channel"].initial = channel
+        if self.fields["template"].choices:
+            self.fields["template"].initial = self.fields["template"].choices[0][0]
+        if self.free_key is None:
+            del self.fields["text"]
+
+    @property
+    def free_text_allowed(self) -> bool:
+        return self.free_key is not None
+
+    def clean(self):
+        data = super().clean()
+        if data.get("channel") != self.channel:
+            raise forms.ValidationError(_("Please choose the channel again."))
+        text = (self.data.get("text") or "").strip()
+        if text and self.free_key is None:
+            # Never drop what was typed: say why it cannot go.
+            raise forms.ValidationError(
+                _(
+                    "WhatsApp allows free text only within 24 hours of the customer's last "
+                    "message. Please choose a template."
+                )
+            )
+        if text:
+            data["template"], data["text"] = self.free_key, text
+        elif not data.get("template"):
+            raise forms.ValidationError(_("Please choose a template or write a text."))
+        else:
+            data["text"] = ""
+        return data
 
 
 class ReassignForm(forms.Form):

@@ -37,6 +37,7 @@ from leads.forms import (
     OutcomeForm,
     QueueFilterForm,
     ReassignForm,
+    templates_by_channel,
 )
 from leads.labels import CONSENT_CHANNELS, outcome_label
 from leads.models import AccessLog, IllegalMove, Lead
@@ -324,6 +325,15 @@ def lead_channels(lead: Lead) -> list[dict]:
     ]
 
 
+def _message_channel(lead: Lead, channels: list[str], asked: str | None) -> str | None:
+    """The channel the message form opens on: the one asked for, else the customer's
+    preferred one, else whichever is usable."""
+    for candidate in (asked, lead.preferred_channel):
+        if candidate in channels:
+            return candidate
+    return channels[0] if channels else None
+
+
 def _templates(lead: Lead) -> tuple[list[tuple[str, str]], str]:
     try:
         return list(engine().message_templates(lead=lead)), ""
@@ -339,6 +349,8 @@ def lead_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
     events = list(lead.events.select_related("actor__user").order_by("-at", "-id"))
     templates, templates_unavailable = _templates(lead)
+    channels = list(templates_by_channel(templates))
+    channel = _message_channel(lead, channels, request.GET.get("channel"))
     context = {
         "nav": "queue",
         "lead": lead,
@@ -355,7 +367,8 @@ def lead_detail(request: HttpRequest, pk: int) -> HttpResponse:
             initial={"at": timezone.localtime(lead.appointment_at) if lead.appointment_at else None}
         ),
         "lost_form": LostForm(dealer=lead.dealer),
-        "message_form": MessageForm(templates=templates) if templates else None,
+        "message_form": MessageForm(templates=templates, channel=channel) if channel else None,
+        "message_channels": [(c, Lead.Channel(c).label) for c in channels if c in Lead.Channel],
         "reassign_form": ReassignForm(
             dealer=lead.dealer,
             initial={"to": str(lead.assigned_to_id) if lead.assigned_to_id else "bdc"},
@@ -399,7 +412,11 @@ def act_message(request: HttpRequest, lead: Lead, staff: Salesperson) -> None:
     if lead.opted_out:
         messages.error(request, _("The customer opted out: no messages."))
         return
-    form = MessageForm(request.POST, templates=engine().message_templates(lead=lead))
+    form = MessageForm(
+        request.POST,
+        templates=engine().message_templates(lead=lead),
+        channel=request.POST.get("channel", ""),
+    )
     if not form.is_valid():
         return _form_error(request, form)
     engine().send_message(

@@ -151,6 +151,21 @@ def template_for_dealer(
 
 
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
+# What a text may use (the manager's template page lists and checks them).
+PLACEHOLDER_NAMES = (
+    "first_name",
+    "customer_name",
+    "vehicle",
+    "vehicle_line",
+    "price",
+    "stock_number",
+    "availability",
+    "next_step",
+    "sender",
+    "salesperson",
+    "dealer",
+    "appointment",
+)
 
 
 def variables_of(body: str) -> list[str]:
