@@ -226,7 +226,8 @@ class MessageForm(forms.Form):
 
     def __init__(self, *args, templates: list[tuple[str, str]], channel: str, **kwargs):
         super().__init__(*args, **kwargs)
-        self.channel = channel
+        # Not "channel": templates look up form["channel"] (the hidden field) first.
+        self.selected_channel = channel
         usable = templates_by_channel(templates).get(channel, [])
         self.free_key = next((k for k, _l in usable if k.endswith(f":{FREE_TEXT}")), None)
         self.fields["template"].choices = [(k, label) for k, label in usable if k != self.free_key]
@@ -242,7 +243,7 @@ class MessageForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        if data.get("channel") != self.channel:
+        if data.get("channel") != self.selected_channel:
             raise forms.ValidationError(_("Please choose the channel again."))
         text = (self.data.get("text") or "").strip()
         if text and self.free_key is None:

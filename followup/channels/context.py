@@ -75,7 +75,7 @@ PHRASES: dict[str, dict[str, Any]] = {
         "listing": "Advertentie",
     },
     "fr": {
-        "sender": "{salesperson} de {dealer}",
+        "sender": "{salesperson}, {dealer}",
         "team": "votre équipe {dealer}",
         "available": "Bonne nouvelle : la {vehicle} est disponible.",
         "sold": "La {vehicle} est malheureusement déjà vendue. Véhicules similaires : {similar}.",

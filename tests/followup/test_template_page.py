@@ -89,7 +89,7 @@ def test_the_message_form_opens_on_whatsapp_for_a_whatsapp_customer(
 
     form = client.get(f"/leads/{lead.pk}/").context["message_form"]
 
-    assert form.channel == "whatsapp"
+    assert form.selected_channel == "whatsapp"
     assert [key for key, _label in form.fields["template"].choices] == [
         "whatsapp:first_availability",
         "whatsapp:followup",
