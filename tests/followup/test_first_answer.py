@@ -212,3 +212,16 @@ def test_the_first_answer_is_chosen_from_the_leads_question(dealer_a, fields, in
     lead = make_lead(dealer_a, **fields)
 
     assert lead_intent(lead) == intent
+
+
+def test_the_beat_task_submits_every_dealers_whatsapp_templates(dealer_a, dealer_b, fake_twilio):
+    from followup.message_tasks import sync_whatsapp_templates
+
+    dealer_b.language, dealer_b.whatsapp_sender = "nl", "+31201234567"
+    dealer_b.save(update_fields=["language", "whatsapp_sender"])
+
+    done = sync_whatsapp_templates.apply().get()
+
+    assert done == 2
+    names = {approval["name"] for approval in map(fake_twilio.approval, fake_twilio.contents())}
+    assert "lf_nord_first_price_de_r1" in names and "lf_zuid_first_price_nl_r1" in names
