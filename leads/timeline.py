@@ -196,6 +196,12 @@ def _call(data: Mapping) -> str:
 
 
 def _message(data: Mapping) -> str:
+    if _text(data, "status") == "skipped":
+        # Never went to the provider (and never counted as an attempt).
+        return _(
+            "%(channel)s message not sent (%(purpose)s): no template Meta approved for the "
+            "customer's language, and the customer has not written in the last 24 hours."
+        ) % {"channel": _channel(data), "purpose": _text(data, "purpose")}
     text = _("%(channel)s message sent") % {"channel": _channel(data)}
     purpose = _text(data, "template") or _text(data, "purpose")
     if purpose:

@@ -135,3 +135,20 @@ def test_inside_the_window_typed_whatsapp_text_goes_as_free_text(
     assert message.channel == "whatsapp" and message.body == "Bis Samstag!"
     [sent] = messages_twilio.messages_created()
     assert sent.param("Body") == "Bis Samstag!" and sent.param("ContentSid") is None
+
+
+def test_a_skipped_whatsapp_reads_as_not_sent_on_the_timeline(client, dealer_a, rep_a1):
+    from leads.models import LeadEvent
+
+    lead = make_lead(dealer_a, assigned_to=rep_a1)
+    lead.log(
+        LeadEvent.Kind.MESSAGE,
+        data={"channel": "whatsapp", "status": "skipped", "purpose": "first", "reason": "x"},
+    )
+    client.force_login(rep_a1.user)
+    client.cookies["django_language"] = "de"
+
+    html = client.get(f"/leads/{lead.pk}/").content.decode()
+
+    assert "WhatsApp-Nachricht nicht gesendet (first)" in html
+    assert "WhatsApp-Nachricht gesendet" not in html
