@@ -1,14 +1,16 @@
 """What the first answer says about the car: the vehicle card and the sentences around it.
 
-``first_message_context`` is the one place that gathers it, from the lead's own vehicle data
-today. The inventory feed (availability, two similar cars when sold) and the customer's
-booking link plug in here as the optional ``offer`` and ``booking_url`` arguments: every
-template placeholder keeps working without them.
+``first_message_context`` is the one place that gathers it, from the lead's own vehicle data.
+The inventory feed's view of the car (``offer``: a mapping like ``leads.offers.vehicle_offer``
+returns — make, model, year, condition, price, stock_number, listing_url, photo_url,
+availability "available"/"sold"/"unknown", similar: cars of the same shape) and the customer's
+booking link (``booking_url``) plug in as optional arguments: every placeholder keeps working
+without them.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -96,14 +98,6 @@ PHRASES: dict[str, dict[str, Any]] = {
 _BABEL_LOCALES = {"de": "de_DE", "en": "en_IE", "nl": "nl_NL", "fr": "fr_FR"}
 
 
-@dataclass(frozen=True)
-class Offer:
-    """The inventory's word on the lead's car (from the inventory feed, when wired)."""
-
-    available: bool
-    similar: list[str] = field(default_factory=list)  # "VW Golf 2022 · 19.990 €", …
-
-
 def price_text(amount: Decimal | int | float | None, *, language: str, country: str = "") -> str:
     """A price as the customer reads it: 21.990 €, €21,990, € 21.990, 21 990 €."""
     if amount is None:
@@ -125,9 +119,10 @@ def _url(value: Any) -> str:
     return text if text.startswith(("https://", "http://")) and " " not in text else ""
 
 
-def _listing_urls(lead: Lead) -> tuple[str, str]:
+def _listing_urls(lead: Lead, offer: Mapping[str, Any]) -> tuple[str, str]:
     raw = lead.raw_payload if isinstance(lead.raw_payload, dict) else {}
-    vehicle = raw.get("vehicle") if isinstance(raw.get("vehicle"), dict) else {}
+    vehicle = {**(raw.get("vehicle") if isinstance(raw.get("vehicle"), dict) else {})}
+    vehicle.update({k: v for k, v in offer.items() if k in ("listing_url", "photo_url") and v})
     listing = next(
         (_url(vehicle.get(k)) for k in ("listing_url", "url", "link") if _url(vehicle.get(k))),
         "",
@@ -158,48 +153,65 @@ def _capital(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+def similar_text(car: Mapping[str, Any], *, language: str, country: str = "") -> str:
+    """One similar car in a line: "Volkswagen Golf 2022 · 19.990 €"."""
+    name = " ".join(str(car.get(k) or "") for k in ("make", "model", "year")).split()
+    price = price_text(car.get("price"), language=language, country=country)
+    return " · ".join(p for p in (" ".join(name), price) if p)
+
+
 def first_message_context(
     *,
     lead: Lead,
     language: str,
     vehicle: str,
-    offer: Offer | None = None,
+    offer: Mapping[str, Any] | None = None,
     booking_url: str = "",
 ) -> dict[str, Any]:
     """The first answer's facts as placeholders (all non-empty strings) plus ``card``, the
     vehicle card the email shows as a table."""
     phrases = PHRASES.get(language, PHRASES["en"])
+    offer = offer or {}
+    country = lead.dealer.country
     sender = sender_text(lead=lead, language=language)
-    price = price_text(lead.vehicle_price, language=language, country=lead.dealer.country)
-    condition = phrases["condition"].get(lead.vehicle_condition, "")
-    listing_url, photo_url = _listing_urls(lead)
+    amount = offer.get("price") if offer.get("price") is not None else lead.vehicle_price
+    price = price_text(amount, language=language, country=country)
+    condition = phrases["condition"].get(offer.get("condition") or lead.vehicle_condition, "")
+    stock_number = offer.get("stock_number") or lead.vehicle_stock_number
+    year = offer.get("year") or lead.vehicle_year
+    listing_url, photo_url = _listing_urls(lead, offer)
 
-    if offer is not None and offer.available:
+    similar = [
+        similar_text(car, language=language, country=country)
+        for car in offer.get("similar") or []
+        if isinstance(car, Mapping)
+    ]
+    if offer.get("availability") == "available":
         availability = phrases["available"].format(vehicle=vehicle)
-    elif offer is not None and offer.similar:
-        availability = phrases["sold"].format(vehicle=vehicle, similar="; ".join(offer.similar))
+    elif offer.get("availability") == "sold" and similar:
+        availability = phrases["sold"].format(vehicle=vehicle, similar="; ".join(similar))
     else:
         availability = _capital(phrases["unknown"].format(sender=sender))
     next_step = phrases["book"].format(url=booking_url) if booking_url else phrases["reply"]
 
     rows: list[tuple[str, str]] = []
-    if lead.vehicle_year:
-        rows.append((phrases["year"], str(lead.vehicle_year)))
+    if year:
+        rows.append((phrases["year"], str(year)))
     if price:
         rows.append((phrases["price"], price))
-    if lead.vehicle_stock_number:
-        rows.append((phrases["stock"], lead.vehicle_stock_number))
+    if stock_number:
+        rows.append((phrases["stock"], stock_number))
     # One line for WhatsApp, whose template variables may hold no line breaks.
     line_parts = [vehicle, condition, price]
-    if lead.vehicle_stock_number:
-        line_parts.append(f"{phrases['stock']} {lead.vehicle_stock_number}")
+    if stock_number:
+        line_parts.append(f"{phrases['stock']} {stock_number}")
     if listing_url:
         line_parts.append(listing_url)
     return {
         "sender": sender,
         "Sender": _capital(sender),
         "price": price or phrases["on_request"],
-        "stock_number": lead.vehicle_stock_number or "-",
+        "stock_number": stock_number or "-",
         "availability": availability,
         "next_step": next_step,
         "booking_url": booking_url,

@@ -225,3 +225,38 @@ def test_the_beat_task_submits_every_dealers_whatsapp_templates(dealer_a, dealer
     assert done == 2
     names = {approval["name"] for approval in map(fake_twilio.approval, fake_twilio.contents())}
     assert "lf_nord_first_price_de_r1" in names and "lf_zuid_first_price_nl_r1" in names
+
+
+def test_the_inventorys_word_and_a_booking_link_plug_into_the_same_placeholders(dealer_a, rep_a1):
+    from followup.channels.context import first_message_context
+
+    lead = make_lead(dealer_a, assigned_to=rep_a1, vehicle_year=2023, vehicle_price=21990)
+    sold = {
+        "availability": "sold",
+        "photo_url": "https://cdn.example/golf.jpg",
+        "similar": [
+            {"make": "Volkswagen", "model": "Golf", "year": 2022, "price": 19990},
+            {"make": "Seat", "model": "Leon", "year": 2023, "price": 20490},
+        ],
+    }
+
+    available = first_message_context(
+        lead=lead,
+        language="en",
+        vehicle="Volkswagen Golf 2023",
+        offer={"availability": "available"},
+        booking_url="https://leadflow.example/b/x/",
+    )
+    gone = first_message_context(
+        lead=lead, language="de", vehicle="Volkswagen Golf 2023", offer=sold
+    )
+
+    assert available["availability"] == "Good news: the Volkswagen Golf 2023 is available."
+    assert (
+        available["next_step"] == "Book a viewing or test drive here: https://leadflow.example/b/x/"
+    )
+    assert gone["availability"] == (
+        "Der Volkswagen Golf 2023 ist leider schon verkauft. Ähnliche Fahrzeuge bei uns: "
+        "Volkswagen Golf 2022 · 19.990\u00a0€; Seat Leon 2023 · 20.490\u00a0€."
+    )
+    assert gone["card"]["photo_url"] == "https://cdn.example/golf.jpg"
