@@ -10,6 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.utils import formats, translation
 
+from followup.booking.links import booking_url
 from followup.channels.context import first_message_context
 from followup.channels.texts import (
     APPOINTMENT,
@@ -29,6 +30,7 @@ from followup.channels.texts import (
 from followup.messages_models import MessageTemplate
 from leads.intent import lead_intent
 from leads.models import Lead
+from leads.offers import vehicle_offer
 
 __all__ = [
     "APPOINTMENT",
@@ -215,7 +217,17 @@ def placeholders(*, lead: Lead, language: str, extra: dict[str, Any] | None = No
         "salesperson": salesperson,
         "appointment": appointment_text(lead=lead, language=language),
     }
-    values.update(first_message_context(lead=lead, language=language, vehicle=vehicle))
+    values.update(
+        first_message_context(
+            lead=lead,
+            language=language,
+            vehicle=vehicle,
+            # The dealer's stock says whether the car is still there (and what is like it).
+            offer=vehicle_offer(lead=lead),
+            # A preview's made-up customer has no page to book on.
+            booking_url=booking_url(lead=lead) if lead.pk else "",
+        )
+    )
     values.update(extra or {})
     return values
 

@@ -16,6 +16,7 @@ from followup.messages_models import MessageTemplate, OutboundMessage
 from followup.models import Attempt
 from leads.intent import lead_intent
 from leads.models import LeadEvent
+from tests.followup.conftest import PUBLIC
 from tests.followup.messages_support import make_lead
 
 
@@ -38,6 +39,8 @@ def test_the_sample_leads_first_email_and_whatsapp_carry_price_and_stock_number(
     assert email.subject == "Ist der Volkswagen Golf 2023 noch da? Ihre Antwort von Autohaus Nord"
     assert "21.990\u00a0€" in email.body and "Bestandsnr. A1234" in email.body
     assert "Lena Test von Autohaus Nord" in email.body
+    assert "Buchen Sie hier direkt einen Termin" in email.body
+    assert f"{PUBLIC}/book/" in email.body
     html = email.alternatives[0][0]
     assert '<td style="padding: 2px 16px; font-weight: bold;">21.990\u00a0€</td>' in html
     [whatsapp] = fake_twilio.messages_created()
@@ -49,6 +52,7 @@ def test_the_sample_leads_first_email_and_whatsapp_carry_price_and_stock_number(
     )
     assert "Volkswagen Golf 2023 · Gebrauchtwagen · 21.990 € · Bestandsnr. A1234" in text
     assert text.startswith("Hallo Anna,")
+    assert "Buchen Sie hier direkt einen Termin für Besichtigung oder Probefahrt: http" in text
     message = OutboundMessage.objects.get(lead=lead, channel="whatsapp")
     assert message.status == OutboundMessage.Status.SENT and message.counted_at is not None
 
@@ -260,3 +264,33 @@ def test_the_inventorys_word_and_a_booking_link_plug_into_the_same_placeholders(
         "Volkswagen Golf 2022 · 19.990\u00a0€; Seat Leon 2023 · 20.490\u00a0€."
     )
     assert gone["card"]["photo_url"] == "https://cdn.example/golf.jpg"
+
+
+def test_a_lead_for_a_sold_car_hears_so_with_two_similar_cars_in_stock(
+    post_lead, dealer_a, rep_a1, messages_sandbox
+):
+    from dealers.models import Vehicle
+
+    def car(stock, model, price, status="available"):
+        Vehicle.objects.create(
+            dealer=dealer_a,
+            stock_number=stock,
+            make="Volkswagen",
+            model=model,
+            year=2022,
+            condition="used",
+            price=price,
+            status=status,
+        )
+
+    car("A1234", "Golf", 21990, status="sold")
+    car("B2", "Golf", 20990)
+    car("B3", "Golf", 23490)
+
+    post_lead()
+
+    [email] = [m for m in mail.outbox if m.to == ["anna.schmidt@example.de"]]
+    assert "ist leider schon verkauft" in email.body
+    assert (
+        "Volkswagen Golf 2022 · 20.990\u00a0€; Volkswagen Golf 2022 · 23.490\u00a0€" in email.body
+    )

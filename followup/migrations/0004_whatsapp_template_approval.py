@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('followup', '0002_alter_messagetemplate_language'),
+        ('followup', '0003_booking'),
     ]
 
     operations = [
