@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('followup', '0003_booking'),
+        ('followup', '0004_inbound_by_sender'),
     ]
 
     operations = [
