@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('followup', '0005_engine_under_faults'),
+        ('followup', '0006_suppression'),
     ]
 
     operations = [
