@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('followup', '0006_suppression'),
+        ('followup', '0007_consent_and_decisions'),
     ]
 
     operations = [
