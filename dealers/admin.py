@@ -106,6 +106,7 @@ class DealerAdmin(DealerScopedAdmin):
                     "signing_secret",
                     "google_key",
                     "meta_verify_token",
+                    "meta_page_id",
                     "meta_page_token",
                     "forget_secrets",
                 ]
@@ -113,7 +114,15 @@ class DealerAdmin(DealerScopedAdmin):
         ),
         (
             _("Process"),
-            {"fields": ["reached_min_seconds", "recovery_days", "targets", "lost_reasons"]},
+            {
+                "fields": [
+                    "reached_min_seconds",
+                    "recovery_days",
+                    "appointment_days_ahead",
+                    "targets",
+                    "lost_reasons",
+                ]
+            },
         ),
     ]
 

@@ -9,8 +9,10 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
 from dealers import hours
@@ -125,11 +127,23 @@ class Dealer(models.Model):
     google_key_hash = models.CharField(max_length=64, blank=True, editable=False)
     meta_verify_token_hash = models.CharField(max_length=64, blank=True, editable=False)
     meta_page_token_encrypted = models.TextField(blank=True, editable=False)
+    meta_page_id = models.CharField(
+        _("Meta page id"),
+        max_length=64,
+        blank=True,
+        help_text=_("Lead Ads notifications for this Facebook/Instagram page are this dealer's."),
+    )
     reached_min_seconds = models.PositiveIntegerField(
         _("seconds for a call to count as reached"), default=30
     )
     recovery_days = models.PositiveIntegerField(
         _("days before a lost lead's BDC recovery call"), default=14
+    )
+    appointment_days_ahead = models.PositiveSmallIntegerField(
+        _("appointments up to this many days ahead"),
+        default=90,
+        validators=[MinValueValidator(1), MaxValueValidator(730)],
+        help_text=_("Appointments are offered and accepted from now until then."),
     )
     targets = models.JSONField(_("funnel targets (%)"), default=default_targets)
     lost_reasons = models.JSONField(_("reasons for lost leads"), default=default_lost_reasons)
@@ -139,6 +153,14 @@ class Dealer(models.Model):
         verbose_name = _("dealer")
         verbose_name_plural = _("dealers")
         ordering = ["name"]
+        constraints = [
+            # A page's Lead Ads notifications belong to exactly one dealer.
+            models.UniqueConstraint(
+                fields=["meta_page_id"],
+                condition=~models.Q(meta_page_id=""),
+                name="dealer_unique_meta_page",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -216,6 +238,34 @@ class Dealer(models.Model):
 
     def next_contact_time(self, when: dt.datetime) -> dt.datetime | None:
         return hours.next_within(self.contact_hours, when, self.tz)
+
+    def appointment_window(self, now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+        """When an appointment may be set: from this minute to the end of the last allowed day,
+        both in the dealer's time zone. The salesperson's form and the customer's booking page
+        both ask here."""
+        start = now.astimezone(self.tz).replace(second=0, microsecond=0)
+        last_day = start.date() + dt.timedelta(days=self.appointment_days_ahead)
+        end = dt.datetime.combine(last_day, dt.time(23, 59), tzinfo=self.tz)
+        return start, end
+
+    def appointment_refusal(self, at: dt.datetime, now: dt.datetime) -> str | None:
+        """Why ``at`` cannot be an appointment (past, too far ahead), or None when it can."""
+        start, end = self.appointment_window(now)
+        try:
+            local = at.astimezone(self.tz)
+        except (OverflowError, ValueError):
+            local = None  # year 9999 and beyond: far out of any window
+        if local is not None and local < start:
+            return str(_("The appointment cannot be in the past."))
+        if local is None or local > end:
+            return str(
+                _("Appointments can be booked up to %(days)s days ahead (until %(until)s).")
+                % {
+                    "days": self.appointment_days_ahead,
+                    "until": formats.date_format(end, "SHORT_DATE_FORMAT"),
+                }
+            )
+        return None
 
 
 class SalespersonQuerySet(models.QuerySet):

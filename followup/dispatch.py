@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from followup import sla
+from followup import sandbox, sla
 from followup.models import Attempt, Call
 
 log = logging.getLogger(__name__)
@@ -96,6 +96,8 @@ def dispatch_due(*, now: dt.datetime | None = None) -> int:
 
     # The two-minute promise: tell the managers of every lead it broke for (once per lead).
     sla.ring_alarms_raise(now=now)
+    # Sandbox phones nobody plays ring out like real ones.
+    sandbox.expire_rings(now=now)
     return len(rows)
 
 

@@ -6,14 +6,16 @@ from django.utils.translation import gettext as _
 
 from dealers.models import Salesperson
 from followup import messaging
+from followup.messages_models import OutboundMessage
 from followup.models import Attempt
 from followup.policy import consent
 from followup.policy.gate import consent_state, contact_decide, refusal_text
 from followup.policy.models import ContactDecision, Purpose
 from followup.policy.person import person_key
 from followup.policy.suppression import suppression_channels
+from followup.services import lead_phone_invalid
 from followup.stop import followup_stop
-from leads.engine import ChannelStatus, EngineUnavailable, Upcoming
+from leads.engine import ChannelStatus, EngineUnavailable, Unsettled, Upcoming
 from leads.labels import CHANNEL_ACTIONS
 from leads.models import Lead
 
@@ -24,6 +26,8 @@ class FollowupEngine:
 
         if not lead.phone:
             raise EngineUnavailable(_("This lead has no phone number."))
+        if lead.phone_is_invalid:
+            raise EngineUnavailable(_("The phone number is wrong."))
         if not by.phone:
             raise EngineUnavailable(_("Add your phone number to your profile first."))
         if not lead.dealer.caller_id:
@@ -89,3 +93,35 @@ class FollowupEngine:
 
     def lead_stopped(self, *, lead: Lead, reason: str) -> None:
         followup_stop(lead_id=lead.pk, reason=reason)
+
+    def phone_invalid(self, *, lead: Lead, by: Salesperson) -> bool:
+        lead_phone_invalid(lead=lead)
+        return messaging.phone_invalid_ask(lead=lead, by=by)
+
+    def messages_unsettled(self, *, lead: Lead) -> list[Unsettled]:
+        return [
+            Unsettled(
+                id=m.pk,
+                channel=m.channel,
+                purpose=m.purpose,
+                to=m.to,
+                created_at=m.created_at,
+                reason=m.error_reason,
+            )
+            for m in messaging.messages_unsettled(lead=lead)
+        ]
+
+    def message_settle(self, *, lead: Lead, by: Salesperson, message_id: int, how: str) -> bool:
+        # Scoped to the lead the page shows (itself scoped to the user's dealer).
+        message = (
+            OutboundMessage.objects.filter(lead=lead, pk=message_id)
+            .select_related("lead__dealer", "sent_by")
+            .first()
+        )
+        if message is None:
+            return False
+        if how == "resend":
+            return messaging.message_resend(message=message, by=by)
+        if how == "sent":
+            return messaging.message_mark_sent(message=message)
+        return False

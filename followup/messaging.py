@@ -240,6 +240,8 @@ def channel_refusal(*, lead: Lead, channel: str, purpose: str = "") -> str | Non
     hours), or None when it may."""
     if channel not in (EMAIL, WHATSAPP):
         return _("Messages cannot be sent by this channel.")
+    if channel == WHATSAPP and lead.phone_is_invalid:
+        return _("The phone number is wrong.")
     decision = contact_decide(
         lead=lead,
         channel=channel,
@@ -566,11 +568,19 @@ def message_status_update(
     return True
 
 
-def messages_cancel(*, lead: Lead, reason: str, purposes: list[str] | None = None) -> int:
+def messages_cancel(
+    *,
+    lead: Lead,
+    reason: str,
+    purposes: list[str] | None = None,
+    channels: list[str] | None = None,
+) -> int:
     """Cancel the lead's queued and scheduled messages (those already sending finish)."""
     pending = OutboundMessage.objects.filter(lead=lead).pending()
     if purposes is not None:
         pending = pending.filter(purpose__in=purposes)
+    if channels is not None:
+        pending = pending.filter(channel__in=channels)
     cancelled = 0
     for message in pending.select_related("lead", "sent_by"):
         if message.move_to(Status.CANCELLED, allowed_from=[Status.QUEUED], error_reason=reason):
@@ -620,6 +630,26 @@ def message_resend(*, message: OutboundMessage, by: Salesperson | None = None) -
     _log(message, "resend", by_person=by.pk if by else None)
     _enqueue(message)
     return True
+
+
+def phone_invalid_ask(*, lead: Lead, by: Salesperson | None) -> bool:
+    """The phone is wrong: WhatsApp waiting for it is cancelled, and the customer is asked
+    by email for a number that works. False when there is no email to ask by."""
+    messages_cancel(lead=lead, reason="wrong number", channels=[WHATSAPP])
+    if channel_refusal(lead=lead, channel=EMAIL) is not None:
+        return False
+    message = _message_create(lead=lead, channel=EMAIL, purpose=tpl.PHONE_CHECK, sent_by=by)
+    if message is None:
+        return False
+    _enqueue(message)
+    return True
+
+
+def messages_unsettled(*, lead: Lead) -> list[OutboundMessage]:
+    """The lead's messages whose outcome is unknown, for a person to settle on the lead page."""
+    return list(
+        OutboundMessage.objects.filter(lead=lead, status=Status.UNKNOWN).order_by("created_at")
+    )
 
 
 def message_mark_sent(*, message: OutboundMessage) -> bool:

@@ -6,13 +6,20 @@ send, in the order Twilio would send them.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from dealers.models import Salesperson
 from followup.channels import voice
 from followup.models import Call
 from leads.models import Lead, LeadEvent
 from leads.timeline import event_line
+
+BATCH = 100
+# Twilio's <Gather> waits 10 s after the whisper (~20 s) for a key.
+WHISPER_AND_GATHER_SECONDS = 45
 
 AGENT_ACTIONS = {
     "ringing": ("answer", "voicemail", "decline"),
@@ -48,6 +55,13 @@ def _agent(call: Call, action: str, seconds: int) -> bool:
         )
     elif action == "decline":
         voice.voice_status(call_id=call.pk, params=_params(call, CallStatus="no-answer"))
+    elif action.startswith("press-") and _bridged(call) is not None:
+        # Keys pressed while the customer is on the line reach nobody (Twilio is running the
+        # <Dial>): the salesperson hanging up is what ends it, never leaving the customer alone.
+        _end_bridge(call)
+        voice.voice_status(
+            call_id=call.pk, params=_params(call, CallStatus="completed", CallDuration="10")
+        )
     elif action.startswith("press-"):
         digit = action.removeprefix("press-")
         voice.voice_gather(call_id=call.pk, params=_params(call, Digits=digit))
@@ -66,13 +80,68 @@ def _agent(call: Call, action: str, seconds: int) -> bool:
                 call_id=call.pk, params=_params(call, CallStatus="completed", CallDuration="8")
             )
     elif action == "hang-up":
-        customer = Call.objects.filter(parent=call).first()
-        if customer is not None and not customer.is_terminal:
-            _customer(customer, "talk" if customer.status == "in-progress" else "decline", 0)
+        _end_bridge(call)
         voice.voice_status(
             call_id=call.pk, params=_params(call, CallStatus="completed", CallDuration="10")
         )
     return True
+
+
+def _bridged(agent: Call) -> Call | None:
+    """The customer's leg of this salesperson call while it is still going on."""
+    customer = Call.objects.filter(parent=agent).select_related("lead__dealer").first()
+    return None if customer is None or customer.is_terminal else customer
+
+
+def _end_bridge(agent: Call) -> None:
+    """The salesperson hangs up: the customer's leg ends too, after the time they talked (so a
+    long enough talk counts as reached), or unanswered if it was still ringing."""
+    customer = _bridged(agent)
+    if customer is None:
+        return
+    if customer.status == "in-progress":
+        talked = timezone.now() - (customer.answered_at or timezone.now())
+        _customer(customer, "talk", max(0, int(talked.total_seconds())))
+    else:
+        _customer(customer, "decline", 0)
+
+
+def expire_rings(*, now: dt.datetime | None = None) -> int:
+    """Sandbox phones nobody plays time out as Twilio's would: a ring after RING_SECONDS
+    (the customer's after CUSTOMER_RING_SECONDS) goes unanswered, and a whisper nobody
+    answers with a key passes the lead on. Run by the dispatcher."""
+    now = now or timezone.now()
+    sandbox = Call.objects.filter(provider="sandbox").select_related("lead__dealer", "parent")
+    ended = 0
+    for call in sandbox.filter(
+        leg=Call.Leg.AGENT,
+        status="ringing",
+        rang_at__lt=now - dt.timedelta(seconds=voice.RING_SECONDS),
+    )[:BATCH]:
+        voice.voice_status(call_id=call.pk, params=_params(call, CallStatus="no-answer"))
+        ended += 1
+    for call in sandbox.filter(
+        leg=Call.Leg.CUSTOMER,
+        status__in=["initiated", "ringing"],
+        created_at__lt=now - dt.timedelta(seconds=voice.CUSTOMER_RING_SECONDS),
+    )[:BATCH]:
+        _customer(call, "decline", 0)
+        ended += 1
+    for call in sandbox.filter(
+        leg=Call.Leg.AGENT,
+        status="in-progress",
+        outcome="",
+        answered_at__lt=now - dt.timedelta(seconds=WHISPER_AND_GATHER_SECONDS),
+    )[:BATCH]:
+        # "No key pressed. Passing the lead on."
+        voice.voice_status(
+            call_id=call.pk,
+            params=_params(
+                call, CallStatus="completed", CallDuration=str(WHISPER_AND_GATHER_SECONDS)
+            ),
+        )
+        ended += 1
+    return ended
 
 
 def _customer(call: Call, action: str, seconds: int) -> bool:
@@ -121,10 +190,17 @@ def board(*, staff: Salesperson) -> dict:
     dealer = staff.dealer
     calls = calls_of(staff).select_related("lead", "salesperson__user", "parent")
     live = list(calls.exclude(status__in=Call.TERMINAL).order_by("-id")[:20])
+    bridging = set(
+        calls.filter(leg=Call.Leg.CUSTOMER)
+        .exclude(status__in=Call.TERMINAL)
+        .values_list("parent_id", flat=True)
+    )
     for call in live:
         actions = (AGENT_ACTIONS if call.leg == Call.Leg.AGENT else CUSTOMER_ACTIONS).get(
             call.status, ()
         )
+        if call.pk in bridging:
+            actions = ("hang-up",)  # talking to the customer: keys reach nobody
         call.actions = actions
         call.whisper = (
             voice.whisper_text(call.lead)
@@ -145,9 +221,7 @@ def board(*, staff: Salesperson) -> dict:
         .select_related("lead")
         .order_by("-at", "-id")[:25]
     )
-    events = list(events)
-    for event in events:
-        event.text = event_line(event)
+    events = _collapsed(list(events))
     return {
         "live": live,
         "recent": calls.filter(status__in=Call.TERMINAL).order_by("-id")[:15],
@@ -157,3 +231,17 @@ def board(*, staff: Salesperson) -> dict:
         .select_related("user"),
         "dealer": dealer,
     }
+
+
+def _collapsed(events: list[LeadEvent]) -> list[LeadEvent]:
+    """Identical lines in a row (same lead, same words) become one line with a count."""
+    shown: list[LeadEvent] = []
+    for event in events:
+        event.text = event_line(event)
+        event.repeats = 1
+        last = shown[-1] if shown else None
+        if last is not None and last.lead_id == event.lead_id and last.text == event.text:
+            last.repeats += 1
+            continue
+        shown.append(event)
+    return shown

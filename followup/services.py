@@ -347,6 +347,31 @@ def _attempt_cancel(*, attempt: Attempt, reason: str) -> None:
     )
 
 
+# The channels a wrong phone number closes.
+PHONE_CHANNELS = (Attempt.Channel.PHONE, Attempt.Channel.WHATSAPP)
+
+
+def lead_phone_invalid(*, lead: Lead) -> int:
+    """The lead's phone is wrong: its remaining calls and WhatsApps are cancelled (emails and
+    the rest of the cadence stay). Attempts written later are stopped by attempt_gate."""
+    pending = Attempt.objects.pending().filter(lead=lead, channel__in=PHONE_CHANNELS)
+    cancelled = list(pending.values_list("pk", "label"))
+    count = Attempt.objects.filter(
+        pk__in=[pk for pk, _ in cancelled], status__in=Attempt.PENDING
+    ).update(status=Attempt.Status.CANCELLED, reason="wrong number", finished_at=timezone.now())
+    if count:
+        lead.log(
+            LeadEvent.Kind.ATTEMPT,
+            data={
+                "cancelled": [label for _, label in cancelled],
+                "count": count,
+                "reason": "wrong number",
+            },
+        )
+    lead_next_action_refresh(lead=lead)
+    return count
+
+
 def attempt_gate(*, attempt: Attempt) -> bool:
     """Re-check the lead, the staff's hours and the contact policy before an attempt; False:
     it must not run now.
@@ -359,6 +384,17 @@ def attempt_gate(*, attempt: Attempt) -> bool:
     # The lead is read fresh here (callers load the attempt with select_related("lead")):
     # this read is the re-check.
     lead = attempt.lead
+    if attempt.channel in PHONE_CHANNELS and lead.phone_is_invalid:
+        # Only this channel is closed: the emails of the cadence go on.
+        if Attempt.objects.filter(pk=attempt.pk, status__in=Attempt.PENDING).update(
+            status=Attempt.Status.CANCELLED, reason="wrong number", finished_at=timezone.now()
+        ):
+            lead.log(
+                LeadEvent.Kind.ATTEMPT,
+                data={"cancelled": [attempt.label], "reason": "wrong number"},
+            )
+            lead_next_action_refresh(lead=lead)
+        return False
     reason = stop_reason(lead=lead, attempt=attempt)
     if reason:
         _attempt_cancel(attempt=attempt, reason=reason)

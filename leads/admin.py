@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from dealers.admin_scoping import DealerScopedAdmin, DealerScopedTabularInline
 from leads.models import FunnelDigest, IntakeRecord, Lead, LeadEvent
 from leads.parsers import PayloadError
-from leads.services import IntakeTemporaryFailure, intake_record_replay
+from leads.services import IntakeRefused, IntakeTemporaryFailure, intake_record_replay
 from leads.validation import LeadInvalid
 
 
@@ -128,7 +128,7 @@ class IntakeRecordAdmin(DealerScopedAdmin):
         for record in queryset:
             try:
                 result = intake_record_replay(record=record)
-            except (PayloadError, LeadInvalid, IntakeTemporaryFailure) as exc:
+            except (PayloadError, LeadInvalid, IntakeTemporaryFailure, IntakeRefused) as exc:
                 self.message_user(
                     request,
                     _("%(record)s still rejected: %(error)s") % {"record": record, "error": exc},

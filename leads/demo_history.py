@@ -217,7 +217,11 @@ def _lead(rng, dealer, number, received, now, sellers, bdc, skill, speed):
     )
     plan: list[tuple[str, dt.datetime, dict]] = [
         (LeadEvent.Kind.RECEIVED, received, {"source": source.name}),
-        (LeadEvent.Kind.ASSIGNED, received, {"to": rep.pk, "actor": None}),
+        (
+            LeadEvent.Kind.ASSIGNED,
+            received,
+            {"to": rep.pk, "name": rep.display_name, "actor": None},
+        ),
     ]
     if after_hours:
         plan.append((LeadEvent.Kind.BDC, received, {"reason": "after hours"}))

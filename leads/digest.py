@@ -8,6 +8,7 @@ import logging
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
@@ -18,6 +19,9 @@ from leads.reports import Week, funnel_report
 log = logging.getLogger(__name__)
 DIGEST_WEEKDAY = 0  # Monday
 DIGEST_TIME = dt.time(7, 0)
+# A digest still "sending" after this long was cut off (its worker died: the task's hard time
+# limit is 120 s). Another run takes it over and mails the managers it had not reached yet.
+SENDING_STALE_AFTER = dt.timedelta(minutes=10)
 
 
 def digest_week_due(dealer: Dealer, now: dt.datetime) -> Week | None:
@@ -41,9 +45,14 @@ def funnel_digests_due(*, now: dt.datetime | None = None) -> list[tuple[int, str
     done = set(
         FunnelDigest.objects.filter(dealer_id__in=due)
         .exclude(status=FunnelDigest.Status.FAILED)
+        .exclude(_stale_sending(now))
         .values_list("dealer_id", "week")
     )
     return [(pk, week) for pk, week in due.items() if (pk, week) not in done]
+
+
+def _stale_sending(now: dt.datetime) -> Q:
+    return Q(status=FunnelDigest.Status.SENDING, claimed_at__lt=now - SENDING_STALE_AFTER)
 
 
 def _claim(dealer: Dealer, week: str) -> FunnelDigest | None:
@@ -52,10 +61,14 @@ def _claim(dealer: Dealer, week: str) -> FunnelDigest | None:
             return FunnelDigest.objects.create(dealer=dealer, week=week)
     except IntegrityError:
         pass
-    # Someone inserted first. A digest that failed before may be taken over, by one worker only.
-    taken = FunnelDigest.objects.filter(
-        dealer=dealer, week=week, status=FunnelDigest.Status.FAILED
-    ).update(status=FunnelDigest.Status.SENDING, claimed_at=timezone.now(), error="")
+    # Someone inserted first. A digest that failed, or whose worker died while sending, may be
+    # taken over, by one worker only: the conditional UPDATE lets exactly one of them win.
+    now = timezone.now()
+    taken = (
+        FunnelDigest.objects.filter(dealer=dealer, week=week)
+        .filter(Q(status=FunnelDigest.Status.FAILED) | _stale_sending(now))
+        .update(status=FunnelDigest.Status.SENDING, claimed_at=now, error="")
+    )
     if not taken:
         return None
     return FunnelDigest.objects.get(dealer=dealer, week=week)
@@ -87,6 +100,9 @@ def funnel_digest_send(*, dealer_id: int, week: str) -> FunnelDigest | None:
                 continue
             message_for(report=report, manager=manager).send()
             sent.append(manager.user.email)
+            # Written after each email: a run that dies half-way leaves who got it, and the
+            # run that takes over does not mail them a second time.
+            FunnelDigest.objects.filter(pk=digest.pk).update(recipients=sent)
     except Exception as error:
         FunnelDigest.objects.filter(pk=digest.pk).update(
             status=FunnelDigest.Status.FAILED, recipients=sent, error=repr(error)[:2000]

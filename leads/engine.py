@@ -40,6 +40,18 @@ class ChannelStatus:
     suppressed: bool
 
 
+@dataclass(frozen=True)
+class Unsettled:
+    """A message that may or may not have gone out (a provider timeout): a person decides."""
+
+    id: int
+    channel: str  # "email", "whatsapp"
+    purpose: str  # a message purpose code; shown through leads.labels.purpose_label
+    to: str
+    created_at: dt.datetime
+    reason: str
+
+
 class Engine(Protocol):
     def call_now(self, *, lead: Lead, by: Salesperson, override: bool = False) -> None:
         """Ring ``by``'s phone and bridge to the customer (click-to-call), if the contact
@@ -83,6 +95,16 @@ class Engine(Protocol):
     def lead_stopped(self, *, lead: Lead, reason: str) -> None:
         """The lead needs no more automatic contact (reached, booked, lost, opted out): cancel
         what is planned and end the ring in progress, at once."""
+
+    def phone_invalid(self, *, lead: Lead, by: Salesperson) -> bool:
+        """The lead's phone is wrong: stop calls and WhatsApp to it, ask the customer for
+        another way to reach them. True when an email asking went out."""
+
+    def messages_unsettled(self, *, lead: Lead) -> list[Unsettled]:
+        """Messages whose outcome is unknown (the provider did not answer), oldest first."""
+
+    def message_settle(self, *, lead: Lead, by: Salesperson, message_id: int, how: str) -> bool:
+        """A person checked a message of unknown outcome: ``how`` is "resend" or "sent"."""
 
 
 _engine: Engine | None = None

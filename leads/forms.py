@@ -5,10 +5,11 @@ import re
 
 from django import forms
 from django.db.models import Q, QuerySet
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from dealers.models import Dealer, Salesperson
+from leads.labels import reason_label
 from leads.models import Lead
 
 MILESTONE_FIELDS = {
@@ -27,7 +28,15 @@ MILESTONE_CHOICES = [
     ("lost", _("Lost")),
 ]
 # The funnel report links here with these; any of them widens the queue to closed leads.
-REPORT_FILTERS = ("week", "milestone", "not_milestone", "rep", "lost_reason", "channel")
+REPORT_FILTERS = (
+    "week",
+    "milestone",
+    "not_milestone",
+    "rep",
+    "unassigned",
+    "lost_reason",
+    "channel",
+)
 WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 
 
@@ -44,6 +53,8 @@ class QueueFilterForm(forms.Form):
     )
     bdc = forms.BooleanField(label=_("BDC leads"), required=False)
     rep = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    # Leads nobody holds (and the BDC does not have): the funnel's "Unassigned" row.
+    unassigned = forms.BooleanField(required=False, widget=forms.HiddenInput)
     week = forms.CharField(required=False, max_length=20, widget=forms.HiddenInput)
     milestone = forms.ChoiceField(choices=MILESTONE_CHOICES, required=False)
     not_milestone = forms.ChoiceField(choices=MILESTONE_CHOICES, required=False)
@@ -79,6 +90,8 @@ class QueueFilterForm(forms.Form):
             leads = leads.filter(source=data["source"])
         if data["rep"]:
             leads = leads.filter(assigned_to_id=data["rep"])
+        if data["unassigned"]:
+            leads = leads.filter(assigned_to__isnull=True, bdc=False)
         if data["bdc"]:
             leads = leads.filter(bdc=True)
         if data["channel"]:
@@ -105,6 +118,65 @@ class QueueFilterForm(forms.Form):
         if data["q"]:
             leads = leads.filter(_search(data["q"]))
         return leads
+
+    def applied(self, *, dealer: Dealer) -> list[str]:
+        """The filters in force, in words, for the line above the list ("Week 2026-W47 ·
+        Reached · Salesperson: Lena")."""
+        if not self.is_valid():
+            return []
+        data = self.cleaned_data
+        words: list[str] = []
+        if data["week"]:
+            monday, next_monday = data["week"]
+            words.append(
+                str(_("Received in week %(week)s (%(from)s – %(to)s)"))
+                % {
+                    "week": self.data.get("week"),
+                    "from": formats.date_format(monday, "SHORT_DATE_FORMAT"),
+                    "to": formats.date_format(
+                        next_monday - dt.timedelta(days=1), "SHORT_DATE_FORMAT"
+                    ),
+                }
+            )
+        labels = dict(MILESTONE_CHOICES)
+        if data["milestone"]:
+            words.append(str(_("Got to: %(stage)s")) % {"stage": labels[data["milestone"]]})
+        if data["not_milestone"]:
+            words.append(str(_("Not yet: %(stage)s")) % {"stage": labels[data["not_milestone"]]})
+        if data["status"]:
+            statuses = dict(Lead.Status.choices)
+            words.append(
+                str(_("Status: %(status)s"))
+                % {"status": ", ".join(str(statuses[s]) for s in data["status"])}
+            )
+        if data["rep"]:
+            person = (
+                Salesperson.objects.filter(dealer=dealer, pk=data["rep"])
+                .select_related("user")
+                .first()
+            )
+            name = person.display_name if person else str(data["rep"])
+            words.append(str(_("Salesperson: %(name)s")) % {"name": name})
+        if data["unassigned"]:
+            words.append(str(_("Unassigned")))
+        if data["bdc"]:
+            words.append(str(_("BDC leads")))
+        if data["lost_reason"]:
+            words.append(
+                str(_("Lost reason: %(reason)s")) % {"reason": reason_label(data["lost_reason"])}
+            )
+        if data["channel"]:
+            words.append(
+                str(_("First contact by %(channel)s"))
+                % {"channel": Lead.Channel(data["channel"]).label}
+            )
+        if data["source"]:
+            words.append(str(_("Source: %(source)s")) % {"source": data["source"]})
+        if data["due"]:
+            words.append(str(_("Due today")))
+        if data["q"]:
+            words.append(str(_("Search: “%(q)s”")) % {"q": data["q"]})
+        return words
 
 
 def _local_midnight(day: dt.date, dealer: Dealer) -> dt.datetime:
@@ -156,10 +228,21 @@ class AppointmentForm(forms.Form):
         label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
 
+    def __init__(self, *args, dealer: Dealer, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.dealer = dealer
+        start, end = dealer.appointment_window(timezone.now())
+        # The browser's picker offers only the allowed days; the server checks again.
+        self.window = (start, end)
+        self.fields["at"].widget.attrs.update(
+            min=start.strftime("%Y-%m-%dT%H:%M"), max=end.strftime("%Y-%m-%dT%H:%M")
+        )
+
     def clean_at(self) -> dt.datetime:
         at = self.cleaned_data["at"]
-        if at < timezone.now() - dt.timedelta(hours=1):
-            raise forms.ValidationError(_("The appointment cannot be in the past."))
+        refusal = self.dealer.appointment_refusal(at, timezone.now())
+        if refusal is not None:
+            raise forms.ValidationError(refusal)
         return at
 
 

@@ -97,6 +97,26 @@ OUTCOMES: dict[str, Promise] = {
     "lost": _("lost"),
 }
 
+# What the ring flow records on a call's timeline event ("event" in LeadEvent.data).
+CALL_EVENTS: dict[str, Promise] = {
+    "dialing": _("Calling %(to)s"),
+    "ringing": _("%(to)s's phone rings"),
+    "answered": _("%(to)s answered"),
+    "voicemail": _("Voicemail of %(to)s answered: passing on"),
+    "pressed": _("%(by)s pressed %(digits)s"),
+    "escalated": _("Passed from %(from)s to %(to)s"),
+    "customer ringing": _("The customer's phone rings"),
+    "customer answered": _("The customer answered"),
+    "customer call ended": _("Call with the customer ended after %(duration)s s: %(outcome)s"),
+    "retry": _("Provider error, retrying: %(error)s"),
+    "failed": _("Could not call %(to)s: %(reason)s"),
+    "unknown": _("Provider did not answer; checking before calling again"),
+    "completed": _("Call with %(to)s ended"),
+    "no-answer": _("%(to)s did not answer"),
+    "busy": _("%(to)s was busy"),
+    "canceled": _("Call to %(to)s cancelled"),
+}
+
 # Why attempts were cancelled or moved, why a lead was lost or went to the BDC.
 REASONS: dict[str, Promise] = {
     "reached": _("reached"),
@@ -122,8 +142,35 @@ REASONS: dict[str, Promise] = {
     "no budget": _("no budget"),
     "wrong data": _("wrong data"),
     "vehicle sold": _("vehicle sold"),
+    "wrong number": _("the phone number is wrong"),
 }
 STATUS_LABELS = dict(Lead.Status.choices)
+
+# What a message was for (OutboundMessage.purpose, cadence steps' templates).
+PURPOSES: dict[str, Promise] = {
+    "first": _("first message"),
+    "followup": _("follow-up"),
+    "close": _("last message"),
+    "appointment": _("appointment confirmation"),
+    "reminder": _("appointment reminder"),
+    "free": _("own text"),
+    "phone_check": _("asking for a phone number that works"),
+}
+# Where a message got to (OutboundMessage.status, and the steps the timeline records).
+DELIVERY: dict[str, Promise] = {
+    "queued": _("queued"),
+    "scheduled": _("scheduled"),
+    "sending": _("sending"),
+    "sent": _("sent"),
+    "delivered": _("delivered"),
+    "read": _("read"),
+    "failed": _("failed"),
+    "undelivered": _("not delivered"),
+    "unknown": _("outcome unknown"),
+    "cancelled": _("cancelled"),
+    "resend": _("sent again"),
+    "not_sent": _("not sent"),
+}
 
 
 def action_code(kind: str, day: int | None = None) -> str:
@@ -329,3 +376,37 @@ def _local_time(value: str) -> str:
     except (TypeError, ValueError):
         return str(value)
     return formats.date_format(timezone.localtime(moment), "SHORT_DATETIME_FORMAT")
+
+
+def purpose_label(value: str | None) -> str:
+    """``"followup"`` → "follow-up" / "Nachfassen"; a dealer's own purpose as it is."""
+    if not value:
+        return ""
+    value = str(value)
+    if value in PURPOSES:
+        return str(PURPOSES[value])
+    # A cadence step without wording of its own ("followup2") reads like a follow-up.
+    stem = value.rstrip("0123456789")
+    return str(PURPOSES[stem]) if stem in PURPOSES else value
+
+
+def delivery_label(value: str | None) -> str:
+    if not value:
+        return ""
+    return str(DELIVERY.get(str(value), value))
+
+
+def call_event_line(data: dict) -> str | None:
+    """A ring-flow event ("dialing", "customer call ended", …) in words; None if unknown."""
+    template = CALL_EVENTS.get(str(data.get("event", "")))
+    if template is None:
+        return None
+    values = dict(data)
+    if "outcome" in values:
+        values["outcome"] = outcome_label(values["outcome"])
+    if "reason" in values:
+        values["reason"] = reason_label(values["reason"])
+    try:
+        return str(template) % values
+    except (KeyError, TypeError, ValueError):
+        return None

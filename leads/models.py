@@ -122,6 +122,10 @@ class Lead(models.Model):
     # lead without a callable, consented phone is worked by messages (nobody to bridge to).
     possible_opt_out_at = models.DateTimeField(_("possible opt-out"), null=True, blank=True)
     message_only = models.BooleanField(_("message lead"), default=False)
+    # The number someone found to be wrong ("wrong number"). Kept as the number rather than a
+    # flag: when the lead gets another phone, calls and WhatsApp to it are allowed again.
+    phone_invalid = models.CharField(_("phone marked wrong"), max_length=20, blank=True)
+    phone_invalid_at = models.DateTimeField(_("phone marked wrong on"), null=True, blank=True)
     raw_payload = models.JSONField(_("payload as received"), default=dict, blank=True)
 
     assigned_to = models.ForeignKey(
@@ -255,6 +259,22 @@ class Lead(models.Model):
     def opted_out(self) -> bool:
         return self.opted_out_at is not None
 
+    @property
+    def phone_is_invalid(self) -> bool:
+        """The lead's phone is known to be wrong: no calls and no WhatsApp to it."""
+        return bool(self.phone_invalid) and self.phone_invalid == self.phone
+
+    def mark_phone_invalid(
+        self, *, by: Salesperson | None = None, at: dt.datetime | None = None
+    ) -> bool:
+        """Record that the phone is wrong. False when there is no phone or it was known."""
+        if not self.phone or self.phone_is_invalid:
+            return False
+        self.phone_invalid = self.phone
+        self.phone_invalid_at = at or timezone.now()
+        self.save(update_fields=["phone_invalid", "phone_invalid_at", "updated_at"])
+        return True
+
     def can_move_to(self, status: str) -> bool:
         return status in self.MOVES[self.status]
 
@@ -372,7 +392,8 @@ class LeadEvent(models.Model):
         indexes = [models.Index(fields=["lead", "at"], name="event_timeline")]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} @ {self.at:%Y-%m-%d %H:%M}"
+        # In the active zone: the admin shows these titles next to its dealer-local times.
+        return f"{self.get_kind_display()} @ {timezone.localtime(self.at):%Y-%m-%d %H:%M}"
 
 
 class IntakeRecord(models.Model):
@@ -440,7 +461,7 @@ class IntakeRecord(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.dealer_slug}/{self.source} {self.received_at:%Y-%m-%d %H:%M:%S}"
+        return f"{self.dealer_slug}/{self.source} {timezone.localtime(self.received_at):%Y-%m-%d %H:%M:%S}"
 
     @property
     def charset(self) -> str:

@@ -37,6 +37,7 @@ from django.utils.translation import gettext_lazy as _
 
 from dealers import hours
 from dealers.models import Dealer, Salesperson, default_targets
+from leads.labels import reason_label
 from leads.models import Lead
 
 QUEUE_URL = "/queue/"
@@ -359,7 +360,11 @@ class FunnelReport:
             "all_sources": [row.as_dict() for row in self.all_sources],
             "channels": [row.as_dict() for row in self.channels],
             "lost": [
-                {"reason": str(row["reason"]), "count": row["count"], "share": row["share"]}
+                {
+                    "reason": str(row["reason"] or row["label"]),
+                    "count": row["count"],
+                    "share": row["share"],
+                }
                 for row in self.lost
             ],
             "trend": [{"week": row.key, **row.as_dict()} for row in self.trend],
@@ -406,6 +411,8 @@ def funnel_report(*, dealer: Dealer, week: Week) -> FunnelReport:
     total = row("total", _("All leads"), leads.aggregate(**aggregates))
 
     staff = {s.pk: s for s in Salesperson.objects.filter(dealer=dealer).select_related("user")}
+    # The BDC's leads are counted once, in the BDC row below: not again under the agent who
+    # holds them or under "Unassigned". Salespeople's rows plus the BDC row add up to the total.
     reps = [
         row(
             str(item["assigned_to"] or "none"),
@@ -413,9 +420,9 @@ def funnel_report(*, dealer: Dealer, week: Week) -> FunnelReport:
             if item["assigned_to"] in staff
             else _("Unassigned"),
             item,
-            rep=item["assigned_to"],
+            **({"rep": item["assigned_to"]} if item["assigned_to"] else {"unassigned": 1}),
         )
-        for item in leads.values("assigned_to").annotate(**aggregates)
+        for item in leads.filter(bdc=False).values("assigned_to").annotate(**aggregates)
     ]
     reps.sort(key=lambda r: (r.key == "none", str(r.label).lower()))
     bdc = row("bdc", _("BDC"), leads.filter(bdc=True).aggregate(**aggregates), bdc=1)
@@ -446,7 +453,8 @@ def funnel_report(*, dealer: Dealer, week: Week) -> FunnelReport:
     reasons = list(dict.fromkeys([*(dealer.lost_reasons or []), *sorted(lost_counts)]))
     lost = [
         {
-            "reason": reason or _("(no reason)"),
+            "reason": reason,
+            "label": reason_label(reason) or _("(no reason)"),
             "count": lost_counts.get(reason, 0),
             "share": rate(lost_counts.get(reason, 0), total.gross),
             "url": total.link(milestone="lost", lost_reason=reason),

@@ -24,6 +24,7 @@ from leads.parsers.google_ads import parse_google_ads
 from leads.parsers.json_lead import parse_json_lead
 from leads.parsers.meta import map_meta_lead, parse_meta_notification
 from leads.signals import lead_received
+from leads.tasks import meta_refused_alert
 from leads.validation import LeadInvalid, clean_lead, payload_clean, text_clean
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,11 @@ PARSERS: dict[str, Callable[[bytes], dict[str, Any]]] = {
 
 class IntakeTemporaryFailure(Exception):
     """Something outside LeadFlow failed (a portal's API); the record stays replayable."""
+
+
+class IntakeRefused(Exception):
+    """A portal's API refused for good until someone fixes the set-up (an expired token):
+    retrying changes nothing, so the portal gets its 2xx and the record waits for a replay."""
 
 
 @dataclass(frozen=True)
@@ -273,6 +279,10 @@ def _lead_join(
     if source not in lead.sources:
         lead.sources = [*lead.sources, source]
         changed.append("sources")
+    # A new number replaces one found to be wrong (it lifts the block on calls and WhatsApp).
+    if fields.get("phone") and lead.phone_is_invalid and fields["phone"] != lead.phone:
+        lead.phone = fields["phone"]
+        changed.append("phone")
     # Fill in what the first inquiry lacked, never overwrite what the customer told us before.
     for name in ("phone", "email", "first_name", "last_name", "vehicle_make", "vehicle_model"):
         if fields.get(name) and not getattr(lead, name):
@@ -324,7 +334,12 @@ def intake_record_replay(*, record: IntakeRecord) -> IntakeResult:
     try:
         if parse is None:
             # A Meta notification only names its leads: a replay fetches them again.
-            result = meta_notification_receive(record=record, dealer=record.dealer, body=body)
+            # The admin replaying sees the refusal itself: no email to the managers again.
+            result = meta_notification_receive(
+                record=record, dealer=record.dealer, body=body, alert=False
+            )
+            if record.outcome == IntakeRecord.Outcome.REJECTED:
+                raise MetaFetchRefused(record.error)
             if result is None:
                 raise ValueError(f"intake record {record.pk} names no Meta lead")
             return result
@@ -360,7 +375,30 @@ def intake_record_settle(
 
 
 class MetaFetchFailed(IntakeTemporaryFailure):
-    """The Graph API did not hand over a lead (network, timeout, 5xx, expired token)."""
+    """The Graph API did not hand over a lead for now (network, timeout, 5xx, rate limit)."""
+
+
+class MetaFetchRefused(IntakeRefused):
+    """The Graph API refused the lead (4xx: expired page token, missing permission, a lead
+    the token cannot see). Meta's retries would meet the same answer for 36 hours."""
+
+
+# Graph error codes that are throttling or a passing fault, though sent with a 4xx.
+META_TRANSIENT_CODES = {1, 2, 4, 17, 32, 341, 368, 613, 80001, 80002, 80003, 80004, 80005}
+
+
+def _graph_refusal_is_permanent(response: requests.Response) -> bool:
+    if response.status_code >= 500 or response.status_code in (408, 429):
+        return False
+    try:
+        error = response.json().get("error") or {}
+    except (ValueError, AttributeError):
+        error = {}
+    if not isinstance(error, dict):
+        error = {}
+    if error.get("is_transient") or error.get("code") in META_TRANSIENT_CODES:
+        return False
+    return 400 <= response.status_code < 500
 
 
 def meta_lead_fetch(*, dealer: Dealer, leadgen_id: str) -> dict[str, Any]:
@@ -374,13 +412,14 @@ def meta_lead_fetch(*, dealer: Dealer, leadgen_id: str) -> dict[str, Any]:
         )
     except requests.RequestException as exc:
         raise MetaFetchFailed(f"Graph API unreachable for lead {leadgen_id}: {exc}") from exc
-    # Every refusal is temporary from here: a 5xx passes, and an expired page token (400,
-    # OAuthException) is fixed by the dealer within Meta's 36 hours of retries or by a replay.
     if response.status_code != 200:
-        raise MetaFetchFailed(
+        error = (
             f"Graph API answered {response.status_code} for lead {leadgen_id}: "
             f"{response.text[:300]}"
         )
+        if _graph_refusal_is_permanent(response):
+            raise MetaFetchRefused(error)
+        raise MetaFetchFailed(error)
     try:
         lead = response.json()
     except ValueError as exc:
@@ -404,39 +443,122 @@ def meta_lead_known(*, dealer: Dealer, leadgen_id: str) -> Lead | None:
     return Lead.objects.filter(dealer=dealer, source="meta", external_id=leadgen_id).first()
 
 
+def meta_page_owner(*, page_id: str, addressed: Dealer | None) -> Dealer | None:
+    """The dealer whose page a Lead Ads notification is about, or None: nobody's.
+
+    One Meta app has one callback URL for all the pages it serves, so the page id decides,
+    not the URL. A dealer that has not entered its page id yet keeps getting what is posted to
+    its own URL (set-ups from before page ids)."""
+    if page_id:
+        owner = Dealer.objects.filter(meta_page_id=page_id).first()
+        if owner is not None:
+            return owner
+    if addressed is not None and not addressed.meta_page_id:
+        return addressed
+    return None
+
+
+def _meta_record_for(*, owner: Dealer, record: IntakeRecord, taken: bool) -> IntakeRecord:
+    """The request's record, moved to the page's dealer; a copy when the request's record
+    already went to another dealer (one delivery naming pages of two dealers)."""
+    if not taken:
+        if record.dealer_id != owner.pk:
+            record.dealer = owner
+            record.dealer_slug = owner.slug
+            record.save(update_fields=["dealer", "dealer_slug"])
+        return record
+    return IntakeRecord.objects.create(
+        dealer=owner,
+        dealer_slug=owner.slug,
+        source=record.source,
+        format=record.format,
+        content_type=record.content_type,
+        headers=record.headers,
+        body=record.body,
+        body_size=record.body_size,
+    )
+
+
 def meta_notification_receive(
-    *, record: IntakeRecord, dealer: Dealer, body: bytes
+    *, record: IntakeRecord, dealer: Dealer | None, body: bytes, alert: bool = True
 ) -> IntakeResult | None:
-    """Fetch and store every lead a Meta notification names; None when it names none.
+    """Fetch and store every lead a Meta notification names, for the dealer owning each page;
+    None when it names none (or only pages no dealer has: recorded as ignored).
 
     Meta retries for 36 hours and out of order, so a leadgen id already stored is skipped before
     any network call. The Graph fetch happens outside any transaction; lead_receive then decides
     under the dealer lock, so two concurrent deliveries of one lead still store it once.
-    Raises PayloadError, MetaFetchFailed or LeadInvalid; the record holds the last lead's outcome.
+    A Graph refusal (4xx) leaves that dealer's record rejected and replayable and alerts its
+    managers; raises PayloadError, MetaFetchFailed (temporary) or LeadInvalid.
     """
-    result: IntakeResult | None = None
-    stored: IntakeResult | None = None
+    records: dict[int, IntakeRecord] = {}
+    results: dict[int, IntakeResult] = {}
+    stored: dict[int, IntakeResult] = {}
+    refused: set[int] = set()
+    strangers: list[str] = []
     for change in parse_meta_notification(body):
-        leadgen_id = change["leadgen_id"]
-        known = meta_lead_known(dealer=dealer, leadgen_id=leadgen_id)
-        if known is not None:
-            result = IntakeResult(known, IntakeRecord.Outcome.DUPLICATE)
+        owner = meta_page_owner(page_id=change.get("page_id", ""), addressed=dealer)
+        if owner is None:
+            strangers.append(str(change.get("page_id", "")))
             continue
-        data = map_meta_lead(meta_lead_fetch(dealer=dealer, leadgen_id=leadgen_id))
+        if owner.pk not in records:
+            records[owner.pk] = _meta_record_for(owner=owner, record=record, taken=bool(records))
+        if owner.pk in refused:
+            continue
+        owner_record = records[owner.pk]
+        leadgen_id = change["leadgen_id"]
+        known = meta_lead_known(dealer=owner, leadgen_id=leadgen_id)
+        if known is not None:
+            results[owner.pk] = IntakeResult(known, IntakeRecord.Outcome.DUPLICATE)
+            continue
+        try:
+            fetched = meta_lead_fetch(dealer=owner, leadgen_id=leadgen_id)
+        except MetaFetchRefused as exc:
+            refused.add(owner.pk)
+            meta_refusal_record(record=owner_record, error=str(exc), alert=alert)
+            continue
+        data = map_meta_lead(fetched)
         data.setdefault("external_id", leadgen_id)
         data["meta"] = {**data.get("meta", {}), "notification": change}
-        result = stored = lead_receive(
-            dealer=dealer, data=data, record=record, default_source="meta"
+        results[owner.pk] = stored[owner.pk] = lead_receive(
+            dealer=owner, data=data, record=owner_record, default_source="meta"
         )
-    if stored is not None:
-        return stored
-    if result is None:
+    for pk, owner_record in records.items():
+        if pk in stored or pk in refused:
+            continue
+        if pk in results:
+            intake_record_settle(
+                record=owner_record,
+                outcome=results[pk].outcome,
+                status_code=200,
+                lead=results[pk].lead,
+            )
+        else:
+            intake_record_settle(
+                record=owner_record, outcome=IntakeRecord.Outcome.IGNORED, status_code=200
+            )
+    if not records:
         intake_record_settle(record=record, outcome=IntakeRecord.Outcome.IGNORED, status_code=200)
-    else:
-        intake_record_settle(
-            record=record, outcome=result.outcome, status_code=200, lead=result.lead
-        )
-    return result
+        if strangers:
+            # Kept for support: a page nobody entered is usually a dealer's missing set-up.
+            record.error = f"no dealer has Meta page {', '.join(sorted(set(strangers)))}"[:2000]
+            record.save(update_fields=["error"])
+    first = next(iter(records), None)
+    if first is None:
+        return None
+    return stored.get(first) or results.get(first)
+
+
+def meta_refusal_record(*, record: IntakeRecord, error: str, alert: bool = True) -> None:
+    """Graph refused for good: Meta gets its 200 (no 36 hours of retries meeting the same
+    refusal), the record is rejected and replayable, and the dealer's managers are told once
+    the commit is through."""
+    record.outcome = IntakeRecord.Outcome.REJECTED
+    record.status_code = 200
+    record.error = error[:2000]
+    record.save(update_fields=["outcome", "status_code", "error"])
+    if alert:
+        meta_refused_alert.delay_on_commit(record.pk)
 
 
 # --- The salesperson's queue and lead page: what people do to a lead by hand. ---------------
@@ -520,8 +642,26 @@ def _count_attempt(lead: Lead, at: dt.datetime) -> None:
     lead.save(update_fields=fields)
 
 
+def _take_over(*, lead: Lead, by: Salesperson, at: dt.datetime) -> None:
+    """The salesperson who worked an unassigned lead owns it from now on (DESIGN §1: the
+    lead belongs to the salesperson), so it shows in their queue and nobody calls twice."""
+    lead.assigned_to = by
+    lead.bdc = False
+    lead.bdc_reason = ""
+    lead.save(update_fields=["assigned_to", "bdc", "bdc_reason", "updated_at"])
+    lead.log(
+        LeadEvent.Kind.ASSIGNED,
+        by=by,
+        at=at,
+        data={"to": by.pk, "name": by.display_name, "took_over": True},
+    )
+
+
 def lead_log_outcome(*, lead: Lead, by: Salesperson, outcome: str, note: str = "") -> Lead:
-    """A call the salesperson made by hand, and how it went."""
+    """A call the salesperson made by hand, and how it went.
+
+    "wrong_number" marks the phone wrong; the caller then asks the engine (after commit) to
+    stop calls and WhatsApp to it and to ask the customer for another way to reach them."""
     if outcome not in OUTCOMES:
         raise ValueError(f"unknown outcome {outcome!r}")
     with transaction.atomic():
@@ -529,7 +669,12 @@ def lead_log_outcome(*, lead: Lead, by: Salesperson, outcome: str, note: str = "
         now = timezone.now()
         evidence = _evidence(lead=lead, note=note) if outcome == "reached" else None
         _count_attempt(lead, now)
-        lead.log(LeadEvent.Kind.OUTCOME, by=by, note=note, at=now, data={"outcome": outcome})
+        if lead.assigned_to_id is None and by.role == Salesperson.Role.SALESPERSON:
+            _take_over(lead=lead, by=by, at=now)
+        data: dict[str, Any] = {"outcome": outcome}
+        if outcome == "wrong_number" and lead.mark_phone_invalid(by=by, at=now):
+            data["phone_invalid"] = lead.phone
+        lead.log(LeadEvent.Kind.OUTCOME, by=by, note=note, at=now, data=data)
         if outcome == "reached":
             if lead.status in (Lead.Status.NEW, Lead.Status.CONTACTING, Lead.Status.LOST):
                 if lead.status == Lead.Status.LOST:
@@ -567,8 +712,20 @@ def lead_no_show(*, lead: Lead, by: Salesperson, note: str = "") -> Lead:
     return lead
 
 
-def lead_book_appointment(*, lead: Lead, by: Salesperson, at: dt.datetime, note: str = "") -> Lead:
-    """Set (or move) the appointment. The caller asks the engine to confirm it after commit."""
+class AppointmentOutsideWindow(IllegalMove):
+    """Past, or further ahead than the dealer allows (Dealer.appointment_window)."""
+
+
+def lead_book_appointment(
+    *, lead: Lead, by: Salesperson | None, at: dt.datetime, note: str = ""
+) -> Lead:
+    """Set (or move) the appointment. The caller asks the engine to confirm it after commit.
+
+    Raises AppointmentOutsideWindow before anything changes (so no confirmation goes out for
+    31.12.9999)."""
+    refusal = lead.dealer.appointment_refusal(at, timezone.now())
+    if refusal is not None:
+        raise AppointmentOutsideWindow(refusal)
     with transaction.atomic():
         lead = _locked(lead)
         now = timezone.now()

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from leads.alerts import meta_refused_alert_send
 from leads.digest import funnel_digest_send, funnel_digests_due
 
 
@@ -18,3 +19,8 @@ def funnel_digest_due() -> int:
 @shared_task(name="leads.send_funnel_digest", time_limit=120, soft_time_limit=100)
 def send_funnel_digest(dealer_id: int, week: str) -> bool:
     return funnel_digest_send(dealer_id=dealer_id, week=week) is not None
+
+
+@shared_task(name="leads.meta_refused_alert", time_limit=60, soft_time_limit=45)
+def meta_refused_alert(record_id: int) -> int:
+    return meta_refused_alert_send(record_id=record_id)

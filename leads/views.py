@@ -25,7 +25,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from dealers.models import Salesperson
 from dealers.tenancy import get_scoped, staff_of
 from leadflow.lib import login_throttle
-from leads.engine import EngineUnavailable, Upcoming, engine
+from leads.engine import EngineUnavailable, Unsettled, Upcoming, engine
 from leads.forms import (
     REPORT_FILTERS,
     AppointmentForm,
@@ -40,7 +40,7 @@ from leads.forms import (
     templates_by_channel,
 )
 from leads.labels import CONSENT_CHANNELS, outcome_label
-from leads.models import AccessLog, IllegalMove, Lead
+from leads.models import AccessLog, IllegalMove, Lead, LeadEvent
 from leads.services import (
     EvidenceMissing,
     lead_add_note,
@@ -129,6 +129,7 @@ QUEUE_COLUMNS = (
     "opted_out_at",
     "possible_opt_out_at",
     "message_only",
+    "phone_invalid",
     "bdc",
     "assigned_to__dealer_id",
     "assigned_to__user__first_name",
@@ -255,6 +256,7 @@ def _queue(request: HttpRequest) -> HttpResponse:
         "now": now,
         "first_call_seconds": FIRST_CALL_SECONDS,
         "filtered": bool(request.GET),
+        "applied_filters": form.applied(dealer=staff.dealer),
         "selected_statuses": params.getlist("status"),
         "report_params": [
             (name, params[name]) for name in REPORT_FILTERS if params.get(name) and name != "rep"
@@ -286,6 +288,42 @@ def get_lead(request: HttpRequest, pk: int) -> tuple[Lead, Salesperson]:
         pk=pk,
     )
     return lead, staff
+
+
+@dataclass
+class TimelineLine:
+    """One line of the timeline; identical lines in a row are one line with a count."""
+
+    event: LeadEvent
+    text: str
+    count: int = 1
+    first_at: dt.datetime | None = None
+
+    def __iter__(self):
+        # Templates and tests unpack ``event, text``.
+        return iter((self.event, self.text))
+
+
+def timeline_lines(events: list[LeadEvent]) -> list[TimelineLine]:
+    """Newest first; a run of identical lines (same words, same person, no note) collapses
+    into the newest with how many there were and since when (a provider retrying, an
+    engine re-checking), so the timeline stays readable."""
+    lines: list[TimelineLine] = []
+    for event in events:
+        text = event_line(event)
+        last = lines[-1] if lines else None
+        if (
+            last is not None
+            and last.text == text
+            and last.event.actor_id == event.actor_id
+            and not last.event.note
+            and not event.note
+        ):
+            last.count += 1
+            last.first_at = event.at
+            continue
+        lines.append(TimelineLine(event, text))
+    return lines
 
 
 def lead_upcoming(lead: Lead) -> list[Upcoming]:
@@ -334,6 +372,13 @@ def _message_channel(lead: Lead, channels: list[str], asked: str | None) -> str 
     return channels[0] if channels else None
 
 
+def _unsettled(lead: Lead) -> list[Unsettled]:
+    try:
+        return list(engine().messages_unsettled(lead=lead))
+    except EngineUnavailable:
+        return []
+
+
 def _templates(lead: Lead) -> tuple[list[tuple[str, str]], str]:
     try:
         return list(engine().message_templates(lead=lead)), ""
@@ -355,16 +400,20 @@ def lead_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "nav": "queue",
         "lead": lead,
         "staff": staff,
-        "timeline": [(event, event_line(event)) for event in events],
+        "timeline": timeline_lines(events),
         "upcoming": lead_upcoming(lead),
         "channels": lead_channels(lead),
         "consent_form": ConsentForm(),
         "may_override": lead.dealer.policy_override,
+        "unsettled": _unsettled(lead),
         "templates_unavailable": templates_unavailable,
         "outcome_form": OutcomeForm(),
         "note_form": NoteForm(),
         "appointment_form": AppointmentForm(
-            initial={"at": timezone.localtime(lead.appointment_at) if lead.appointment_at else None}
+            dealer=lead.dealer,
+            initial={
+                "at": timezone.localtime(lead.appointment_at) if lead.appointment_at else None
+            },
         ),
         "lost_form": LostForm(dealer=lead.dealer),
         "message_form": MessageForm(templates=templates, channel=channel) if channel else None,
@@ -404,6 +453,9 @@ def act_call(request: HttpRequest, lead: Lead, staff: Salesperson) -> None:
     if lead.opted_out:
         messages.error(request, _("The customer opted out: no calls."))
         return
+    if lead.phone_is_invalid:
+        messages.error(request, _("The phone number is wrong: no calls."))
+        return
     engine().call_now(lead=lead, by=staff, override=_override(request, lead))
     messages.success(request, _("Calling: your phone rings now, then the customer."))
 
@@ -435,12 +487,42 @@ def act_outcome(request: HttpRequest, lead: Lead, staff: Salesperson) -> None:
     if not form.is_valid():
         return _form_error(request, form)
     outcome = form.cleaned_data["outcome"]
-    lead_log_outcome(lead=lead, by=staff, outcome=outcome, note=form.cleaned_data["note"])
+    lead = lead_log_outcome(lead=lead, by=staff, outcome=outcome, note=form.cleaned_data["note"])
     messages.success(request, _("Logged: %(outcome)s.") % {"outcome": outcome_label(outcome)})
+    if outcome == "wrong_number" and lead.phone_is_invalid:
+        _phone_invalid(request, lead, staff)
+
+
+def _phone_invalid(request: HttpRequest, lead: Lead, staff: Salesperson) -> None:
+    """After the commit: the engine stops calls and WhatsApp and asks the customer by email."""
+    try:
+        asked = engine().phone_invalid(lead=lead, by=staff)
+    except EngineUnavailable as exc:
+        messages.warning(
+            request,
+            _("Calls to the wrong number could not be stopped yet: %(why)s") % {"why": _(str(exc))},
+        )
+        return
+    if asked:
+        messages.info(
+            request,
+            _(
+                "No more calls or WhatsApp to this number. The customer was emailed and asked "
+                "for a number that works."
+            ),
+        )
+    else:
+        messages.warning(
+            request,
+            _(
+                "No more calls or WhatsApp to this number. There is no email address to ask "
+                "for another one: look for another way to reach the customer."
+            ),
+        )
 
 
 def act_appointment(request: HttpRequest, lead: Lead, staff: Salesperson) -> None:
-    form = AppointmentForm(request.POST)
+    form = AppointmentForm(request.POST, dealer=lead.dealer)
     if not form.is_valid():
         return _form_error(request, form)
     lead = lead_book_appointment(
@@ -552,6 +634,23 @@ def act_reassign(request: HttpRequest, lead: Lead, staff: Salesperson) -> None:
     )
 
 
+def act_message_settle(request: HttpRequest, lead: Lead, staff: Salesperson) -> None:
+    """A message whose outcome was unknown: the salesperson checked it and decides."""
+    how = request.POST.get("how", "")
+    try:
+        message_id = int(request.POST.get("message", ""))
+    except ValueError:
+        raise Http404("no such message") from None
+    if how not in ("resend", "sent"):
+        raise Http404("no such decision")
+    if not engine().message_settle(lead=lead, by=staff, message_id=message_id, how=how):
+        messages.info(request, _("That message was settled already."))
+    elif how == "resend":
+        messages.success(request, _("The message is being sent again."))
+    else:
+        messages.success(request, _("Marked as sent."))
+
+
 ACTIONS: dict[str, Callable[[HttpRequest, Lead, Salesperson], None]] = {
     "call": act_call,
     "message": act_message,
@@ -564,6 +663,7 @@ ACTIONS: dict[str, Callable[[HttpRequest, Lead, Salesperson], None]] = {
     "consent": act_consent,
     "possible-opt-out": act_possible_opt_out,
     "reassign": act_reassign,
+    "message-settle": act_message_settle,
 }
 
 

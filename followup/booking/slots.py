@@ -114,12 +114,13 @@ def free_slots(*, lead: Lead, now: dt.datetime | None = None) -> list[Slot]:
         schedules.append(person.working_hours)
     length = slot_length()
     first_day = now.astimezone(dealer.tz).date()
+    # The dealer's appointment window (the salesperson's form asks the same) bounds the offer.
+    _opens, closes = dealer.appointment_window(now)
+    days = min(settings.LEADFLOW_BOOKING_DAYS_AHEAD, dealer.appointment_days_ahead)
     starts = [
         s
-        for s in _grid(
-            schedules, dealer.tz, first_day, settings.LEADFLOW_BOOKING_DAYS_AHEAD, length
-        )
-        if s >= now + MIN_NOTICE
+        for s in _grid(schedules, dealer.tz, first_day, days, length)
+        if now + MIN_NOTICE <= s <= closes
     ]
     if not starts:
         return []

@@ -45,6 +45,8 @@ __all__ = [
 
 FREE = "free"  # a salesperson's own words instead of a template
 
+# Sent when a salesperson found the customer's phone number to be wrong.
+PHONE_CHECK = "phone_check"
 # Offered to salespeople on the lead page; appointment messages go out by appointment_booked.
 MANUAL_PURPOSES = (FIRST, FOLLOWUP, CLOSE)
 

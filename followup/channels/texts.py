@@ -16,6 +16,8 @@ FIRST, FOLLOWUP, CLOSE, APPOINTMENT, REMINDER = (
     "appointment",
     "reminder",
 )
+# Sent when a salesperson found the customer's phone number to be wrong.
+PHONE_CHECK = "phone_check"
 # The first message per intent (leads.intent); "first" itself is the general answer.
 FIRST_BY_INTENT = {
     "availability": "first_availability",
@@ -344,6 +346,44 @@ DEFAULTS: dict[tuple[str, str], dict[str, str]] = {
         "body": (
             "Bonjour {first_name},\n\nnous nous réjouissons de votre visite le {appointment} "
             "chez {dealer}. En cas d'empêchement, envoyez-nous une courte réponse."
+        ),
+    },
+    (PHONE_CHECK, "de"): {
+        "label": "Telefonnummer erfragen",
+        "subject": "Ihre Anfrage zum {vehicle}: unter welcher Nummer erreichen wir Sie?",
+        "body": (
+            "Hallo {first_name},\n\nwir wollten Sie zu Ihrer Anfrage zum {vehicle} anrufen, "
+            "aber unter der angegebenen Nummer erreichen wir Sie leider nicht. Unter welcher "
+            "Telefonnummer können wir Sie anrufen? Antworten Sie einfach auf diese E-Mail. "
+            "– {salesperson}, {dealer}"
+        ),
+    },
+    (PHONE_CHECK, "en"): {
+        "label": "Ask for a phone number",
+        "subject": "Your enquiry about the {vehicle}: which number can we call?",
+        "body": (
+            "Hello {first_name},\n\nwe wanted to call you about your enquiry about the "
+            "{vehicle}, but the number we were given does not reach you. Which phone number "
+            "can we call you on? Just reply to this email. – {salesperson}, {dealer}"
+        ),
+    },
+    (PHONE_CHECK, "nl"): {
+        "label": "Telefoonnummer vragen",
+        "subject": "Uw aanvraag over de {vehicle}: op welk nummer kunnen we u bellen?",
+        "body": (
+            "Hallo {first_name},\n\nwe wilden u bellen over uw aanvraag over de {vehicle}, "
+            "maar op het opgegeven nummer bereiken we u helaas niet. Op welk telefoonnummer "
+            "kunnen we u bellen? Antwoord gewoon op deze e-mail. – {salesperson}, {dealer}"
+        ),
+    },
+    (PHONE_CHECK, "fr"): {
+        "label": "Demander un numéro de téléphone",
+        "subject": "Votre demande concernant la {vehicle} : à quel numéro vous joindre ?",
+        "body": (
+            "Bonjour {first_name},\n\nnous voulions vous appeler au sujet de votre demande "
+            "concernant la {vehicle}, mais le numéro indiqué ne permet pas de vous joindre. "
+            "À quel numéro pouvons-nous vous appeler ? Répondez simplement à cet e-mail. "
+            "– {salesperson}, {dealer}"
         ),
     },
 }

@@ -325,7 +325,9 @@ def ring_escalate(*, call: Call) -> Call | None:
             return None
         attempt.lead = Lead.objects.select_related("dealer").get(pk=call.lead_id)
         target = None
-        if not attempt.lead.opted_out and attempt.lead.status not in (
+        # A wrong number: nobody else is rung for a call that cannot reach the customer.
+        reachable = not attempt.lead.opted_out and not attempt.lead.phone_is_invalid
+        if reachable and attempt.lead.status not in (
             Lead.Status.REACHED,
             Lead.Status.LOST,
         ):
@@ -549,7 +551,7 @@ def voice_gather(*, call_id: int, params: dict[str, str]) -> str:
     lead, digits = call.lead, params.get("Digits", "")[:1]
     language = _say_language(lead.dealer)
     if digits == "1":
-        if not lead.phone or lead.opted_out:
+        if not lead.phone or lead.opted_out or lead.phone_is_invalid:
             with override(spoken_language(lead.dealer)):
                 no_phone = pgettext("phone", "This lead has no phone number to call.")
             response.say(no_phone, language=language)

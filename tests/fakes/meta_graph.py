@@ -28,7 +28,7 @@ class FakeMetaGraph:
     def __init__(self) -> None:
         self.leads: dict[str, dict[str, Any]] = {}
         self.requests: list[GraphRequest] = []
-        self._failures: list[int] = []
+        self._failures: list[tuple[int, dict[str, Any] | None]] = []
         self._lock = threading.Lock()
         fake = self
 
@@ -56,9 +56,12 @@ class FakeMetaGraph:
         self._server.shutdown()
         self._server.server_close()
 
-    def fail_next(self, status: int = 500, times: int = 1) -> None:
+    def fail_next(
+        self, status: int = 500, times: int = 1, error: dict[str, Any] | None = None
+    ) -> None:
+        """The next ``times`` requests answer ``status`` with Graph's error object ``error``."""
         with self._lock:
-            self._failures += [status] * times
+            self._failures += [(status, error)] * times
 
     def add_lead(self, lead: dict[str, Any]) -> None:
         self.leads[str(lead["id"])] = lead
@@ -74,7 +77,8 @@ class FakeMetaGraph:
         with self._lock:
             failure = self._failures.pop(0) if self._failures else None
         if failure is not None:
-            status, body = failure, {"error": {"message": "An unexpected error has occurred."}}
+            status, error = failure
+            body = {"error": error or {"message": "An unexpected error has occurred."}}
         elif not token:
             status = 400
             body = {"error": {"message": "An access token is required", "code": 104}}

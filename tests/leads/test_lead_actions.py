@@ -50,6 +50,17 @@ class RecordingEngine:
     def appointment_booked(self, *, lead, by) -> None:
         self.calls.append(("appointment_booked", lead.pk, lead.appointment_at))
 
+    def phone_invalid(self, *, lead, by) -> bool:
+        self.calls.append(("phone_invalid", lead.pk))
+        return bool(lead.email)
+
+    def messages_unsettled(self, *, lead):
+        return []
+
+    def message_settle(self, *, lead, by, message_id, how) -> bool:
+        self.calls.append(("message_settle", lead.pk, message_id, how))
+        return True
+
 
 @pytest.fixture
 def engine(monkeypatch) -> RecordingEngine:
@@ -105,7 +116,7 @@ def test_lead_page_shows_customer_vehicle_message_consent_and_timeline(lena, lea
         "Volkswagen Golf",
         "Ist der Golf noch da?",
         "duration 1:35",
-        "delivery: delivered",
+        "WhatsApp, first message: delivered.",
         "Ja, Samstag passt",
         "Wants a test drive",
         "Lena Test",
