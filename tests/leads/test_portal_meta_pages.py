@@ -116,7 +116,7 @@ def test_server_errors_and_throttling_stay_temporary(client, rep_a1, pages, stat
 
     response = post_meta(client, "nord", meta_notification("111", page_id=PAGE_A))
 
-    assert response.status_code == 500  # Meta retries
+    assert response.status_code == 503  # Meta retries
     assert IntakeRecord.objects.get().outcome == "failed"
     assert mail.outbox == []
     assert post_meta(client, "nord", meta_notification("111", page_id=PAGE_A)).status_code == 201
@@ -134,7 +134,7 @@ def test_a_timeout_stays_temporary(client, rep_a1, pages):
     finally:
         silent.close()
 
-    assert response.status_code == 500, response.content
+    assert response.status_code == 503, response.content
     record = IntakeRecord.objects.get()
     assert (record.outcome, record.replayable) == ("failed", True)
     assert "timed out" in record.error.lower()
