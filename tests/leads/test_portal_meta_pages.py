@@ -29,7 +29,7 @@ def pages(dealer_a, dealer_b, meta_graph):
     dealer_a.save(update_fields=["meta_page_id"])
     dealer_b.meta_page_id = PAGE_B
     dealer_b.meta_page_token = "page-token-b"
-    dealer_b.save(update_fields=["meta_page_id", "meta_page_token"])
+    dealer_b.save(update_fields=["meta_page_id", "meta_page_token_encrypted"])
     return meta_graph
 
 
