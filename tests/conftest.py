@@ -20,6 +20,7 @@ from celery.contrib.testing.worker import start_worker
 from celery.signals import task_postrun
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.utils import translation
 
 from dealers.models import Dealer, Salesperson
 from leadflow.celery import app as celery_app
@@ -51,6 +52,19 @@ def _celery_eager() -> Iterator[None]:
     celery_app.conf.task_always_eager = True
     celery_app.conf.task_eager_propagates = True
     yield
+
+
+@pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    """Each test starts in the site's default language.
+
+    The test client runs LocaleMiddleware in this thread and Django never deactivates the
+    language a request activated, so without this a page rendered in English by one test
+    leaks into the next test's emails and labels (failures that depend on test order).
+    """
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture(autouse=True)
