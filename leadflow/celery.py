@@ -5,9 +5,12 @@ import os
 from celery import Celery
 from celery.signals import task_postrun, task_prerun
 
+from leadflow.lib import filebroker
 from leadflow.lib.logcontext import log_context_bind, log_context_clear, log_context_start
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "leadflow.settings")
+# `filesystem://` (the embedded broker) writes each message atomically; see filebroker.
+filebroker.install()
 
 app = Celery("leadflow")
 app.config_from_object("django.conf:settings", namespace="CELERY")
