@@ -47,7 +47,9 @@ def test_a_chain_that_broke_after_the_ring_still_sends_first_messages_and_plans_
     assert Attempt.objects.filter(lead=lead, key__startswith="step:").count() == 11
     rows = start_rows(lead)
     assert (rows["cadence"], rows["first_email"], rows["first_whatsapp"]) == ("done",) * 3
-    assert lead.calls.count() == 1
+    # Lena was rung once, by the chain; the dispatcher did not ring her again. (Her sandbox
+    # phone, unanswered for 30 s, may by now have passed the lead on to the next person.)
+    assert lead.calls.filter(salesperson=rep_a1).count() == 1
 
 
 def test_the_planning_row_is_not_shown_as_an_upcoming_action(post_lead, rep_a1):
