@@ -262,7 +262,8 @@ OPT_OUT_VIA: dict[str, Promise] = {
     "confirmed_refusal": _("refusal confirmed by a person"),
     "suppression list": _("on the suppression list"),
 }
-PURPOSES: dict[str, Promise] = {
+# What a contact was for, as the contact policy weighs it (consent is given per purpose).
+CONSENT_PURPOSES: dict[str, Promise] = {
     "reply": _("reply to the inquiry"),
     "marketing": _("marketing"),
 }
@@ -355,7 +356,7 @@ def policy_line(data: dict) -> str:
             at = _local_time(data["next"]).rstrip(".")
             text += " " + gettext("Allowed from %(at)s.") % {"at": at}
         return text
-    parts = [str(PURPOSES.get(data.get("purpose") or "", data.get("purpose") or ""))]
+    parts = [str(CONSENT_PURPOSES.get(data.get("purpose") or "", data.get("purpose") or ""))]
     consent = _consent_text(data)
     if consent:
         parts.append(consent)
@@ -385,8 +386,9 @@ def purpose_label(value: str | None) -> str:
     value = str(value)
     if value in PURPOSES:
         return str(PURPOSES[value])
-    # A cadence step without wording of its own ("followup2") reads like a follow-up.
-    stem = value.rstrip("0123456789")
+    # A cadence step without wording of its own ("followup2") reads like a follow-up, and a
+    # first answer for one intent ("first_price") like a first message.
+    stem = value.rstrip("0123456789").split("_", 1)[0]
     return str(PURPOSES[stem]) if stem in PURPOSES else value
 
 

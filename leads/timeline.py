@@ -19,11 +19,13 @@ from django.utils.translation import gettext as _
 
 from leads.labels import (
     CONSENT_CHANNELS,
+    CONSENT_PURPOSES,
     OPT_OUT_VIA,
-    PURPOSES,
     action_label,
+    delivery_label,
     outcome_label,
     policy_line,
+    purpose_label,
     reason_label,
     status_label,
 )
@@ -201,12 +203,12 @@ def _message(data: Mapping) -> str:
         return _(
             "%(channel)s message not sent (%(purpose)s): no template Meta approved for the "
             "customer's language, and the customer has not written in the last 24 hours."
-        ) % {"channel": _channel(data), "purpose": _text(data, "purpose")}
+        ) % {"channel": _channel(data), "purpose": purpose_label(_text(data, "purpose"))}
     text = _("%(channel)s message sent") % {"channel": _channel(data)}
-    purpose = _text(data, "template") or _text(data, "purpose")
+    purpose = purpose_label(_text(data, "purpose")) or _text(data, "template")
     if purpose:
         text += f" ({purpose})"
-    status = _text(data, "delivery") or _text(data, "status")
+    status = delivery_label(_text(data, "delivery") or _text(data, "status"))
     if status:
         text += " · " + _("delivery: %(status)s") % {"status": status}
     return text + "."
@@ -261,7 +263,7 @@ def _consent(data: Mapping) -> str:
         purpose = _text(data, "purpose")
         return _("Consent to %(channel)s recorded (%(purpose)s).") % {
             "channel": channel,
-            "purpose": PURPOSES.get(purpose, purpose),
+            "purpose": CONSENT_PURPOSES.get(purpose, purpose),
         }
     return _("Consent to %(channel)s withdrawn.") % {"channel": channel}
 

@@ -40,3 +40,24 @@ def test_identical_lines_in_a_row_are_shown_once_with_a_count(client, dealer_a, 
     moved = [line for line in lines if "moved to the next allowed time" in line]
     assert len(moved) == 1
     assert "30 times since" in moved[0]
+
+
+def test_message_lines_name_the_purpose_and_delivery_in_words(client, dealer_a, rep_a1):
+    lead = make_lead(dealer_a, rep_a1)
+    lead.log(
+        LeadEvent.Kind.MESSAGE,
+        data={"channel": "email", "purpose": "first_price", "status": "sent"},
+    )
+    lead.log(
+        LeadEvent.Kind.MESSAGE,
+        data={"channel": "whatsapp", "purpose": "followup2", "delivery": "undelivered"},
+    )
+
+    english = " | ".join(timeline(client, rep_a1, lead, "en"))
+    german = " | ".join(timeline(client, rep_a1, lead, "de"))
+
+    assert "(first message) · delivery: sent" in english
+    assert "(follow-up) · delivery: not delivered" in english
+    for code in ("first_price", "followup2", "undelivered", "email:first"):
+        assert code not in english
+        assert code not in german
