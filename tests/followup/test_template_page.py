@@ -150,5 +150,5 @@ def test_a_skipped_whatsapp_reads_as_not_sent_on_the_timeline(client, dealer_a, 
 
     html = client.get(f"/leads/{lead.pk}/").content.decode()
 
-    assert "WhatsApp-Nachricht nicht gesendet (first)" in html
+    assert "WhatsApp-Nachricht nicht gesendet (erste Nachricht)" in html
     assert "WhatsApp-Nachricht gesendet" not in html

@@ -51,7 +51,7 @@ def test_an_impossible_date_is_422_with_the_field_named(client, dealer_a, rep_a1
 @pytest.mark.parametrize("header", ["sha256=ä", "sha256=\u00ff\u00fe", "sha256=" + "é" * 64])
 def test_a_non_ascii_signature_header_is_401(client, dealer_a, rep_a1, header):
     dealer_a.signing_secret = "s3cret"
-    dealer_a.save(update_fields=["signing_secret"])
+    dealer_a.save(update_fields=["signing_secret_encrypted"])
 
     response = post(client, "nord", sample_lead(), HTTP_X_LEADFLOW_SIGNATURE=header)
 
