@@ -6,6 +6,8 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
+from followup.channels.texts import FIRST_PURPOSES
+from followup.messages_models import MessageTemplate
 from followup.models import Call, InboundMessage, OutboundMessage
 from leads.models import AccessLog, IntakeRecord, Lead
 from leads.reports import Week, funnel_report
@@ -61,6 +63,18 @@ def test_after_erasure_no_table_and_no_log_line_holds_the_person(
     client, admin_client, dealer_a, rep_a1, manager_a, messages_twilio
 ):
     fake = messages_twilio
+    # Real Twilio sends a first WhatsApp only with a template Meta approved.
+    for n, purpose in enumerate(FIRST_PURPOSES):
+        MessageTemplate.objects.create(
+            dealer=dealer_a,
+            channel="whatsapp",
+            purpose=purpose,
+            language="de",
+            label="Erste Nachricht",
+            body="Hallo {first_name}, danke für Ihre Anfrage. {dealer}",
+            content_sid=f"HX{n:032d}",
+            variables=["first_name", "dealer"],
+        )
     with logs_as_configured() as logs:
         lead = leave_traces_everywhere(client, admin_client, manager_a)
         assert Call.objects.filter(lead=lead).exists()
