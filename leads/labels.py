@@ -97,26 +97,6 @@ OUTCOMES: dict[str, Promise] = {
     "lost": _("lost"),
 }
 
-# What the ring flow records on a call's timeline event ("event" in LeadEvent.data).
-CALL_EVENTS: dict[str, Promise] = {
-    "dialing": _("Calling %(to)s"),
-    "ringing": _("%(to)s's phone rings"),
-    "answered": _("%(to)s answered"),
-    "voicemail": _("Voicemail of %(to)s answered: passing on"),
-    "pressed": _("%(by)s pressed %(digits)s"),
-    "escalated": _("Passed from %(from)s to %(to)s"),
-    "customer ringing": _("The customer's phone rings"),
-    "customer answered": _("The customer answered"),
-    "customer call ended": _("Call with the customer ended after %(duration)s s: %(outcome)s"),
-    "retry": _("Provider error, retrying: %(error)s"),
-    "failed": _("Could not call %(to)s: %(reason)s"),
-    "unknown": _("Provider did not answer; checking before calling again"),
-    "completed": _("Call with %(to)s ended"),
-    "no-answer": _("%(to)s did not answer"),
-    "busy": _("%(to)s was busy"),
-    "canceled": _("Call to %(to)s cancelled"),
-}
-
 # Why attempts were cancelled or moved, why a lead was lost or went to the BDC.
 REASONS: dict[str, Promise] = {
     "reached": _("reached"),
@@ -396,19 +376,3 @@ def delivery_label(value: str | None) -> str:
     if not value:
         return ""
     return str(DELIVERY.get(str(value), value))
-
-
-def call_event_line(data: dict) -> str | None:
-    """A ring-flow event ("dialing", "customer call ended", …) in words; None if unknown."""
-    template = CALL_EVENTS.get(str(data.get("event", "")))
-    if template is None:
-        return None
-    values = dict(data)
-    if "outcome" in values:
-        values["outcome"] = outcome_label(values["outcome"])
-    if "reason" in values:
-        values["reason"] = reason_label(values["reason"])
-    try:
-        return str(template) % values
-    except (KeyError, TypeError, ValueError):
-        return None
