@@ -5,6 +5,7 @@ from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -242,7 +243,10 @@ class StaffUserAdmin(DealerScopedAdmin, UserAdmin):
         super().save_model(request, obj, form, change)
         if not change and not request.user.is_superuser:
             # A new sign-in made by a dealer's staff works at that dealer, as a salesperson.
-            Salesperson.objects.create(user=obj, dealer=dealer_of(request))
+            dealer = dealer_of(request)
+            if dealer is None:
+                raise PermissionDenied
+            Salesperson.objects.create(user=obj, dealer=dealer)
 
 
 @admin.register(Group)

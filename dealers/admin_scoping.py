@@ -16,6 +16,8 @@ Staff without a dealer (``Salesperson`` row) see nothing and may do nothing.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from django.contrib import admin
 from django.contrib.admin.utils import get_fields_from_path
 from django.contrib.auth import get_user_model
@@ -27,6 +29,13 @@ from django.utils.translation import gettext_lazy as _
 
 from dealers.models import Dealer, Salesperson
 from leadflow.lib.admin_audit import AuditedAdmin
+
+if TYPE_CHECKING:
+    # The mixins extend what they are mixed into; the type checker needs to know what that is.
+    _MixinBase = admin.options.BaseModelAdmin[Any]
+    _InlineBase = admin.options.InlineModelAdmin[Any, Any]
+else:
+    _MixinBase = _InlineBase = object
 
 
 def tenant_path(model: type[models.Model]) -> str | None:
@@ -66,9 +75,10 @@ def scope_queryset(queryset: models.QuerySet, dealer: Dealer | None) -> models.Q
 
 
 def _request_dealer(request: HttpRequest) -> Dealer | None:
+    # Cached on the request: the admin asks once per form field and inline.
     if not hasattr(request, "_leadflow_admin_dealer"):
-        request._leadflow_admin_dealer = dealer_of(request)
-    return request._leadflow_admin_dealer
+        request._leadflow_admin_dealer = dealer_of(request)  # type: ignore[attr-defined]
+    return request._leadflow_admin_dealer  # type: ignore[attr-defined]
 
 
 def check_owned(request: HttpRequest, obj: models.Model) -> None:
@@ -84,7 +94,7 @@ def check_owned(request: HttpRequest, obj: models.Model) -> None:
         raise PermissionDenied(f"{model._meta.label} belongs to no dealer")
     if own == "pk" and obj.pk != dealer.pk:
         raise PermissionDenied("another dealer")
-    if own == "dealer" and obj.dealer_id != dealer.pk:
+    if own == "dealer" and getattr(obj, "dealer_id", None) != dealer.pk:
         raise PermissionDenied("another dealer")
     mine = scope_queryset(model._default_manager.filter(pk=obj.pk), dealer)
     if own not in ("pk", "dealer") and obj.pk is not None and not mine.exists():
@@ -95,7 +105,9 @@ def check_owned(request: HttpRequest, obj: models.Model) -> None:
         value = getattr(obj, field.attname)
         if value is None:
             continue
-        related = field.related_model._default_manager.filter(pk=value)
+        related_model = field.related_model
+        assert isinstance(related_model, type)  # concrete relations name a model class
+        related = related_model._default_manager.filter(pk=value)
         if not scope_queryset(related, dealer).exists():
             raise PermissionDenied(f"{field.name} belongs to another dealer")
     if isinstance(obj, Salesperson) and obj.pk and obj.user_id == request.user.pk:
@@ -115,7 +127,7 @@ class ScopedRelatedFieldListFilter(admin.RelatedFieldListFilter):
         return [(obj.pk, str(obj)) for obj in queryset]
 
 
-class DealerScopedMixin:
+class DealerScopedMixin(_MixinBase):
     """What ModelAdmin and inlines share: choices scoped, saves checked."""
 
     def _dealer(self, request: HttpRequest) -> Dealer | None:
@@ -232,12 +244,12 @@ class ScopedInlineFormSet(BaseInlineFormSet):
                 raise ValidationError(_("You cannot change your own dealer or role."))
 
 
-class DealerScopedInline(DealerScopedMixin):
+class DealerScopedInline(DealerScopedMixin, _InlineBase):
     formset = ScopedInlineFormSet
 
     def get_formset(self, request, obj=None, **kwargs):
         formset = super().get_formset(request, obj, **kwargs)
-        formset.request_user = request.user
+        formset.request_user = request.user  # type: ignore[attr-defined]
         return formset
 
 

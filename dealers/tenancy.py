@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TypeVar
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest
 
@@ -27,5 +28,5 @@ def scoped(request: HttpRequest, queryset: QuerySet[M]) -> QuerySet[M]:
 def get_scoped(request: HttpRequest, queryset: QuerySet[M], **lookup) -> M:
     try:
         return scoped(request, queryset).get(**lookup)
-    except queryset.model.DoesNotExist:
+    except ObjectDoesNotExist:
         raise Http404 from None

@@ -46,7 +46,7 @@ def remember_at_sign_in(sender, request, user, **kwargs) -> None:
 def needs_code(request: HttpRequest) -> bool:
     user = request.user
     return (
-        user.is_authenticated and bool(request.session.get(SESSION_KEY)) and not user.is_verified()
+        user.is_authenticated and bool(request.session.get(SESSION_KEY)) and not user.is_verified()  # type: ignore[attr-defined]  # OTPMiddleware adds it
     )
 
 

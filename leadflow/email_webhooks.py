@@ -20,9 +20,9 @@ from django.urls.resolvers import RegexPattern, RoutePattern
 
 def _provider(pattern: URLPattern) -> str:
     if isinstance(pattern.pattern, RoutePattern):
-        route = str(pattern.pattern._route)
+        route = str(pattern.pattern._route)  # type: ignore[attr-defined]
     elif isinstance(pattern.pattern, RegexPattern):
-        route = pattern.pattern._regex.lstrip("^")
+        route = str(pattern.pattern.regex.pattern).lstrip("^")
     else:  # pragma: no cover - anymail uses path() and re_path() only
         route = str(pattern.pattern)
     return route.split("/", 1)[0]

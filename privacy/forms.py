@@ -9,7 +9,7 @@ class PersonForm(forms.Form):
     email = forms.CharField(label=_("Email address"), required=False, max_length=254)
 
     def clean(self):
-        data = super().clean()
+        data = super().clean() or {}
         if not (data.get("phone", "").strip() or data.get("email", "").strip()):
             raise forms.ValidationError(_("Enter a phone number or an email address."))
         return data

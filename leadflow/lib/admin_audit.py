@@ -41,7 +41,10 @@ def _value(obj: models.Model | None, field: models.Field) -> str:
 
 
 def instance_diff(old: models.Model | None, new: models.Model | None) -> dict[str, list[str]]:
-    model = type(new if new is not None else old)
+    instance = new if new is not None else old
+    if instance is None:
+        return {}
+    model = type(instance)
     changes: dict[str, list[str]] = {}
     for field in model._meta.concrete_fields:
         before, after = _value(old, field), _value(new, field)
