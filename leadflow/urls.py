@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from dealers import two_factor
-from leadflow import email_webhooks
+from leadflow import email_webhooks, pwa
 from leadflow.monitoring import metrics
 from leadflow.views import healthz
 from leads import hooks
@@ -12,6 +12,9 @@ from leads import hooks
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("metrics", metrics, name="metrics"),
+    path("manifest.webmanifest", pwa.manifest, name="manifest"),
+    path("sw.js", pwa.service_worker, name="service-worker"),
+    path("offline/", pwa.offline, name="offline"),
     path("accounts/verify/", two_factor.verify, name="two-factor-verify"),
     path("accounts/two-factor/", two_factor.setup, name="two-factor-setup"),
     path("hooks/<slug:dealer_slug>/leads/", hooks.lead_webhook, name="lead-webhook"),
