@@ -383,5 +383,12 @@ class ConsentForm(forms.Form):
         label=_("How and when (evidence)"),
         max_length=300,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text=_("E.g. “Said on the phone 24.11. 10:05: yes, WhatsApp is fine.”"),
     )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # The example's date in the page's own format (a fixed "24.11." read as a stray
+        # day.month on English pages).
+        self.fields["note"].help_text = _(
+            "E.g. “Said on the phone %(when)s: yes, WhatsApp is fine.”"
+        ) % {"when": formats.date_format(timezone.localtime(), "SHORT_DATETIME_FORMAT")}

@@ -53,7 +53,7 @@ def test_the_lead_page_shows_a_message_of_unknown_outcome_with_what_to_do(lena, 
     page = lena.get(reverse("lead", args=[unknown.lead_id])).content.decode()
 
     assert "Did these messages go out?" in page
-    assert "WhatsApp · " in page and "+491711234567" in page
+    assert "WhatsApp · follow-up · +491711234567" in page
     assert "Check and resend" in page and "Mark as sent" in page
 
 

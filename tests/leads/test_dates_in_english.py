@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 import leads.engine
+from leads.demo_history import seed_history
 from leads.models import Lead, LeadEvent
 from tests.conftest import make_lead
 from tests.leads.test_lead_actions import RecordingEngine
@@ -16,6 +17,7 @@ from tests.leads.test_lead_actions import RecordingEngine
 BERLIN = ZoneInfo("Europe/Berlin")
 US_DATE = re.compile(r"\b\d{1,2}/\d{1,2}/\d{2,4}\b|\b[ap]\.m\.")
 DAY_MONTH_DOTS = re.compile(r"\b\d{1,2}\.\d{1,2}\.")
+GERMAN_DATE = re.compile(r"\b\d{2}\.\d{2}\.\d{4} \d{2}:\d{2}\b")
 
 
 @pytest.fixture
@@ -49,6 +51,7 @@ def test_the_lead_page_in_english_has_one_date_format(client, rep_a1, lead, engi
     page = page_as(client, rep_a1, f"/leads/{lead.pk}/", "en")
 
     assert not US_DATE.findall(page)
+    assert not DAY_MONTH_DOTS.findall(page)
     assert "25 Nov 2026, 15:30" in page  # the appointment, in the facts and on the timeline
     assert "24 Nov 2026, 10:00" in page  # the engine's next attempt (tomorrow 09:00 UTC)
 
@@ -66,3 +69,18 @@ def test_german_pages_keep_german_dates(client, rep_a1, lead, engine):
 
     assert "25.11.2026 15:30" in page
     assert not US_DATE.findall(page)
+
+
+def test_english_lead_pages_with_the_demo_history_show_no_day_month_date(
+    client, dealer_a, rep_a1, rep_a2, manager_a, bdc_a, engine
+):
+    seed_history(dealer=dealer_a, weeks=1)
+    one_per_status = {lead.status: lead for lead in Lead.objects.filter(dealer=dealer_a)}
+    assert len(one_per_status) >= 4
+
+    for lead in one_per_status.values():
+        page = page_as(client, manager_a, f"/leads/{lead.pk}/", "en")
+        assert not DAY_MONTH_DOTS.findall(page), lead.status
+        assert not US_DATE.findall(page), lead.status
+        german = page_as(client, manager_a, f"/leads/{lead.pk}/", "de")
+        assert GERMAN_DATE.search(german), lead.status

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from html.parser import HTMLParser
 
 from django.urls import reverse
@@ -97,3 +98,16 @@ def test_the_export_page_is_in_the_managers_language(client, dealer_a, rep_a1, m
     exported = text_of(export_page.content.decode())
     assert "Personenbezogene Daten" in exported
     assert [piece for piece in shown(page) if piece not in exported] == []
+
+
+def test_the_export_page_in_english_dates_the_next_attempts_like_the_rest(
+    client, dealer_a, rep_a1, manager_a
+):
+    rich_lead(client, manager_a)
+    client.cookies["django_language"] = "en"
+
+    export_page = client.post(reverse("privacy-export", args=["html"]), {"phone": PHONE_WRITTEN})
+
+    exported = text_of(export_page.content.decode())
+    assert "Next attempts" in exported
+    assert not re.findall(r"\b\d{1,2}\.\d{1,2}\.", exported)
