@@ -107,6 +107,7 @@ REASONS: dict[str, Promise] = {
     "no allowed time": _("no allowed contact time"),
     "outside hours": _("outside hours"),
     "appointment changed": _("appointment changed"),
+    "the appointment was changed or cancelled": _("the appointment was changed or cancelled"),
     "appointment booked by the customer": _("appointment booked by the customer"),
     "the customer asked to be called later": _("the customer asked to be called later"),
     "no channel": _("no channel"),

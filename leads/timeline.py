@@ -15,11 +15,13 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.utils import formats, timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from leads.labels import (
     CONSENT_CHANNELS,
     CONSENT_PURPOSES,
+    DELIVERY,
     OPT_OUT_VIA,
     action_label,
     delivery_label,
@@ -198,20 +200,36 @@ def _call(data: Mapping) -> str:
 
 
 def _message(data: Mapping) -> str:
-    if _text(data, "status") == "skipped":
+    status = _text(data, "delivery") or _text(data, "status")
+    purpose = purpose_label(_text(data, "purpose")) or purpose_label(
+        _text(data, "template").rpartition(":")[2]
+    )
+    if status == "skipped":
         # Never went to the provider (and never counted as an attempt).
         return _(
             "%(channel)s message not sent (%(purpose)s): no template Meta approved for the "
             "customer's language, and the customer has not written in the last 24 hours."
-        ) % {"channel": _channel(data), "purpose": purpose_label(_text(data, "purpose"))}
-    text = _("%(channel)s message sent") % {"channel": _channel(data)}
-    purpose = purpose_label(_text(data, "purpose")) or _text(data, "template")
-    if purpose:
-        text += f" ({purpose})"
-    status = delivery_label(_text(data, "delivery") or _text(data, "status"))
-    if status:
-        text += " · " + _("delivery: %(status)s") % {"status": status}
-    return text + "."
+        ) % {"channel": _channel(data), "purpose": purpose}
+    # "WhatsApp, follow-up: delivered." One line per step the message took, each in words.
+    what = ", ".join(part for part in (_channel(data), purpose) if part) or _("Message")
+    values = {"what": capfirst(what)}
+    if status == "unknown":
+        return _("%(what)s: outcome unknown, the provider did not confirm it.") % values
+    if status == "scheduled":
+        return _("%(what)s: scheduled for %(at)s.") % {
+            **values,
+            "at": _local(data.get("send_after")) or "—",
+        }
+    values["status"] = delivery_label(status) or str(DELIVERY["sent"])
+    if data.get("confirmed_by_person"):
+        values["status"] = _("marked as sent after checking")
+    reason = _text(data, "reason")
+    if reason and status in ("cancelled", "failed", "undelivered", "not_sent"):
+        return _("%(what)s: %(status)s (%(reason)s).") % {
+            **values,
+            "reason": reason_label(reason) or reason,
+        }
+    return _("%(what)s: %(status)s.") % values
 
 
 def _inbound(data: Mapping) -> str:

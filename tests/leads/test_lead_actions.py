@@ -116,7 +116,7 @@ def test_lead_page_shows_customer_vehicle_message_consent_and_timeline(lena, lea
         "Volkswagen Golf",
         "Ist der Golf noch da?",
         "duration 1:35",
-        "delivery: delivered",
+        "WhatsApp, first message: delivered.",
         "Ja, Samstag passt",
         "Wants a test drive",
         "Lena Test",

@@ -52,12 +52,62 @@ def test_message_lines_name_the_purpose_and_delivery_in_words(client, dealer_a, 
         LeadEvent.Kind.MESSAGE,
         data={"channel": "whatsapp", "purpose": "followup2", "delivery": "undelivered"},
     )
+    lead.log(
+        LeadEvent.Kind.MESSAGE,
+        data={"channel": "email", "template": "email:first", "status": "delivered"},
+    )
 
-    english = " | ".join(timeline(client, rep_a1, lead, "en"))
-    german = " | ".join(timeline(client, rep_a1, lead, "de"))
+    english = timeline(client, rep_a1, lead, "en")
+    german = timeline(client, rep_a1, lead, "de")
 
-    assert "(first message) · delivery: sent" in english
-    assert "(follow-up) · delivery: not delivered" in english
+    assert "Email, first message: sent." in english
+    assert "WhatsApp, follow-up: not delivered." in english
+    assert "Email, first message: delivered." in english
+    assert "E-Mail, erste Nachricht: zugestellt." in german
     for code in ("first_price", "followup2", "undelivered", "email:first"):
-        assert code not in english
-        assert code not in german
+        assert code not in " | ".join(english)
+        assert code not in " | ".join(german)
+
+
+def test_a_message_of_unknown_outcome_is_not_said_to_have_gone_out(client, dealer_a, rep_a1):
+    lead = make_lead(dealer_a, rep_a1)
+    for data in (
+        {"status": "unknown", "reason": "read timeout"},
+        {"status": "cancelled", "reason": "customer opted out"},
+        {"status": "sent", "confirmed_by_person": True},
+    ):
+        lead.log(
+            LeadEvent.Kind.MESSAGE,
+            data={"channel": "whatsapp", "purpose": "followup", "template": "x", **data},
+        )
+    lead.log(
+        LeadEvent.Kind.MESSAGE,
+        data={"purpose": "appointment", "status": "not_sent", "reason": "no channel"},
+    )
+
+    lines = timeline(client, rep_a1, lead, "en")
+
+    assert "WhatsApp, follow-up: outcome unknown, the provider did not confirm it." in lines
+    assert "WhatsApp, follow-up: cancelled (opted out)." in lines
+    assert "WhatsApp, follow-up: marked as sent after checking." in lines
+    assert "Appointment confirmation: not sent (no channel)." in lines
+    assert not [line for line in lines if "message sent" in line or "read timeout" in line]
+
+
+def test_the_sandbox_timeline_says_it_in_words_and_once(client, dealer_a, rep_a1):
+    lead = make_lead(dealer_a, rep_a1)
+    lead.log(
+        LeadEvent.Kind.MESSAGE,
+        data={"channel": "email", "purpose": "first", "template": "email:first", "status": "sent"},
+    )
+    for _ in range(12):
+        lead.log(LeadEvent.Kind.CALL, data={"event": "retry", "error": "HTTP 503"})
+    client.force_login(rep_a1.user)
+    client.cookies["django_language"] = "en"
+
+    page = unescape(client.get("/sandbox/").content.decode())
+
+    assert "Email, first message: sent." in page
+    assert page.count("Provider error, retrying: HTTP 503") == 1
+    assert "×12" in page
+    assert "email:first" not in page
