@@ -188,6 +188,9 @@ def _call(data: Mapping) -> str:
         text = _("Call attempt: %(outcome)s") % {"outcome": outcome_label(outcome)}
         reason = _text(data, "reason")
         return text + (f" ({reason_label(reason) or reason})" if reason else "")
+    if data.get("attempt") is not None:
+        # A numbered attempt and nothing more (the demo history's first call).
+        return _numbered_attempt(data)
     # Rows written before the ring flow logged its steps: direction, outcome, duration.
     parts = [_("Call")]
     if outcome:
@@ -259,11 +262,25 @@ def _attempt(data: Mapping) -> str:
             "what": _labels(data.get("scheduled")),
             "at": _local(data.get("due_at")),
         }
-    return _("Attempt %(step)s by %(channel)s: %(status)s.") % {
-        "step": _text(data, "step") or _text(data, "attempt"),
-        "channel": _channel(data),
-        "status": outcome_label(_text(data, "status") or _text(data, "outcome")) or "—",
-    }
+    return _numbered_attempt(data)
+
+
+def _numbered_attempt(data: Mapping) -> str:
+    """ "Call attempt 3 to the customer: no answer." The channel and outcome may be missing
+    (the demo history writes the number only); an attempt without a channel was a call."""
+    step = _text(data, "step") or _text(data, "attempt")
+    channel = _text(data, "channel") or Lead.Channel.PHONE
+    if channel == Lead.Channel.PHONE:
+        what = (
+            _("Call attempt %(n)s to the customer") % {"n": step}
+            if step
+            else _("Call attempt to the customer")
+        )
+    else:
+        values = {"n": step, "channel": _channel(data)}
+        what = (_("Attempt %(n)s by %(channel)s") if step else _("Attempt by %(channel)s")) % values
+    outcome = outcome_label(_text(data, "status") or _text(data, "outcome"))
+    return _("%(what)s: %(status)s.") % {"what": what, "status": outcome} if outcome else what + "."
 
 
 def _appointment(data: Mapping) -> str:

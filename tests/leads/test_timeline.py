@@ -72,7 +72,7 @@ SHAPES: list[tuple[str, object, str]] = [
     (K.CALL, {"attempt": 9, "outcome": "nobody to ring"}, "Call attempt: nobody to ring"),
     (K.CALL, {"attempt": 9, "outcome": "failed", "reason": "Twilio 21211"}, "(Twilio 21211)"),
     (K.CALL, {"outcome": "completed", "duration": 95, "bridged": True}, "duration 1:35"),
-    (K.CALL, {"attempt": 1, "actor": None}, "Call"),  # demo history
+    (K.CALL, {"attempt": 1, "actor": None}, "Call attempt 1 to the customer."),  # demo history
     (K.CALL, {"call": 1, "event": "something new"}, "Call"),
     (K.CALL, {"event": "dialing"}, "Calling ?"),
     (K.MESSAGE, {"channel": "whatsapp", "template": "first", "status": "delivered"}, "WhatsApp"),
@@ -84,7 +84,7 @@ SHAPES: list[tuple[str, object, str]] = [
     (K.ATTEMPT, {"moved": "first_call", "to": "x", "reason": "outside hours"}, "First call"),
     (K.ATTEMPT, {"scheduled": "recovery", "due_at": "2026-11-30T10:00:00+00:00"}, "BDC recovery"),
     (K.ATTEMPT, {"scheduled": "recovery", "due_at": "not a date"}, "not a date"),
-    (K.ATTEMPT, {"attempt": 2, "actor": None}, "Attempt 2"),  # demo history
+    (K.ATTEMPT, {"attempt": 2, "actor": None}, "Call attempt 2 to the customer."),  # demo history
     (K.NOTE, {}, "Note"),
     (K.OUTCOME, {"outcome": "no_answer"}, "Call logged: no answer."),
     (K.OPTED_OUT, {"via": "whatsapp"}, "The customer opted out (stop word by WhatsApp)."),

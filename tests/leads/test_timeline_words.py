@@ -7,7 +7,8 @@ import datetime as dt
 import re
 from html import unescape
 
-from leads.models import LeadEvent
+from leads.demo_history import seed_history
+from leads.models import Lead, LeadEvent
 from tests.conftest import make_lead
 
 
@@ -111,3 +112,22 @@ def test_the_sandbox_timeline_says_it_in_words_and_once(client, dealer_a, rep_a1
     assert page.count("Provider error, retrying: HTTP 503") == 1
     assert "×12" in page
     assert "email:first" not in page
+
+
+def test_the_demo_historys_attempts_are_real_lines(client, dealer_a, rep_a1, rep_a2, bdc_a):
+    seed_history(dealer=dealer_a, weeks=2)
+    lead = (
+        Lead.objects.filter(dealer=dealer_a, assigned_to=rep_a1, attempt_count__gte=3)
+        .order_by("received_at")
+        .first()
+    )
+
+    english = timeline(client, rep_a1, lead, "en")
+    german = timeline(client, rep_a1, lead, "de")
+
+    assert "Call attempt 1 to the customer." in english
+    assert "Call attempt 2 to the customer." in english
+    assert "Anrufversuch 3 beim Kunden." in german
+    assert "Assigned to Lena Test." in english
+    for line in english + german:
+        assert not re.search(r"\b(?:by|per) :|—\.$|^(?:Call|Anrufen)$", line), line
