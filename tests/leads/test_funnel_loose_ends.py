@@ -120,3 +120,15 @@ def test_the_lead_page_shows_the_lost_reason_in_german(client, manager_a, dealer
     page = client.get(f"/leads/{lead.pk}/").content.decode()
 
     assert "<dd>kein Kontakt</dd>" in page
+
+
+def test_on_a_phone_every_number_keeps_its_column_name(client, manager_a, week):
+    # Below 640px the tables stack and hide their header; each cell carries its column's name.
+    client.force_login(manager_a.user)
+    client.cookies["django_language"] = "de"
+
+    page = client.get(f"/reports/funnel/?week={WEEK}").content.decode()
+
+    bare = re.findall(r'<td class="num">', page)
+    assert bare == []
+    assert 'data-label="Brutto"' in page and 'data-label="Erreicht"' in page
