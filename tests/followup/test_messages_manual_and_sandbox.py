@@ -156,6 +156,7 @@ def test_sandbox_panel_shows_what_the_customers_received(client, conversation, r
     assert "danke für Ihre Anfrage zum Volkswagen Golf" in html.replace("vielen Dank", "danke")
     assert "Ihre Anfrage zum Volkswagen Golf bei Autohaus Nord" in html
     assert 'name="channel" value="whatsapp"' in html
+    assert "WhatsApp · erste Nachricht · " in html  # what it was for, in words
 
 
 def test_sandbox_panel_shows_only_the_users_dealer(client, conversation, rep_b1):
