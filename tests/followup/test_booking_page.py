@@ -159,6 +159,16 @@ def test_english_and_a_language_switch(client, anna):
     assert "wann möchten Sie kommen?" in client.get(path_of(anna) + "?lang=de").content.decode()
 
 
+def test_the_english_page_dates_its_days_and_times_one_way(client, anna):
+    anna.language = "en"
+    anna.save()
+
+    text = client.get(path_of(anna)).content.decode()
+
+    assert "Wednesday, 25 November 2026" in text
+    assert not re.findall(r"\b[A-Z][a-z]{2}\. \d|\b[ap]\.m\.|\d/\d", text)
+
+
 def test_asking_for_a_call_back_schedules_the_call_and_drops_earlier_calls(
     client, anna, django_capture_on_commit_callbacks
 ):

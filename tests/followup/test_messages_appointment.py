@@ -82,7 +82,7 @@ def test_whatsapp_customers_get_the_confirmation_by_whatsapp(
     confirmation = OutboundMessage.objects.get(purpose="appointment")
     assert confirmation.channel == "whatsapp"
     assert confirmation.status == Status.SENT
-    assert "on Nov. 26, 2026, 9:30 a.m. at Garage Zuid" in confirmation.body
+    assert "on 26 November 2026, 09:30 at Garage Zuid" in confirmation.body
     assert mail.outbox == []
 
 
