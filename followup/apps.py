@@ -7,9 +7,12 @@ class FollowupConfig(AppConfig):
     verbose_name = _("Follow-up")
 
     def ready(self) -> None:
-        # Email and WhatsApp: anymail's signals, and with them the outbox tasks and admin.
-        import followup.booking.tasks  # noqa: F401  (the booking page's notice task)
+        # The tasks register under the names followup.queue sends by, also in the web process
+        # (eager mode runs them there); anymail's signals for email and WhatsApp.
+        import followup.booking.tasks  # noqa: F401
         import followup.message_receivers  # noqa: F401
+        import followup.message_tasks  # noqa: F401
+        import followup.tasks  # noqa: F401
         from followup import receivers  # noqa: F401  (connects to leads.signals.lead_received)
         from followup.engine import FollowupEngine
         from leads import engine

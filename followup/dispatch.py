@@ -15,8 +15,10 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from followup import sandbox, sla
+from followup import queue, sandbox, sla
 from followup.models import Attempt, Call
+from followup.progress import recovery_schedule
+from leads.models import Lead
 
 log = logging.getLogger(__name__)
 
@@ -26,16 +28,14 @@ REQUEUE_AFTER = dt.timedelta(seconds=60)
 
 
 def _enqueue_attempt(row: dict) -> None:
-    from followup import tasks
-
     # The watchdog: a first call, first message or cadence plan the intake's chain did not
     # finish is due 30 s after receipt and handed out here, each step on its own.
     if row["channel"] == Attempt.Channel.CADENCE:
-        tasks.schedule_cadence.delay(row["lead_id"])
+        queue.enqueue(queue.SCHEDULE_CADENCE, row["lead_id"])
     elif row["channel"] == Attempt.Channel.PHONE:
-        tasks.ring_attempt.delay(row["pk"])
+        queue.enqueue(queue.RING_ATTEMPT, row["pk"])
     else:
-        tasks.run_attempt.delay(row["pk"])
+        queue.enqueue(queue.ATTEMPT_RUN, row["pk"])
 
 
 def _claim_due(now: dt.datetime) -> list[dict]:
@@ -53,8 +53,6 @@ def _claim_due(now: dt.datetime) -> list[dict]:
 
 
 def dispatch_due(*, now: dt.datetime | None = None) -> int:
-    from followup import tasks
-
     now = now or timezone.now()
     rows = _claim_due(now)
     for row in rows:
@@ -77,7 +75,7 @@ def dispatch_due(*, now: dt.datetime | None = None) -> int:
         if Call.objects.filter(pk=pk, status=Call.Status.PENDING, retry_at__lte=now).update(
             retry_at=None
         ):
-            tasks.ring_dial.delay(pk)
+            queue.enqueue(queue.RING_DIAL, pk)
 
     # A worker died between claiming a leg and hearing back from the provider: its outcome
     # is unknown, so reconcile with the provider instead of dialing again.
@@ -92,7 +90,7 @@ def dispatch_due(*, now: dt.datetime | None = None) -> int:
         if Call.objects.filter(pk=pk, status=Call.Status.UNKNOWN, retry_at__lte=now).update(
             retry_at=now + dt.timedelta(seconds=30)
         ):
-            tasks.ring_reconcile.delay(pk)
+            queue.enqueue(queue.RING_RECONCILE, pk)
 
     # The two-minute promise: tell the managers of every lead it broke for (once per lead).
     sla.ring_alarms_raise(now=now)
@@ -104,9 +102,6 @@ def dispatch_due(*, now: dt.datetime | None = None) -> int:
 def recovery_sweep(*, now: dt.datetime | None = None, window_days: int = 7) -> int:
     """Lost leads that no attempt noticed (lost after the cadence ended, or after being
     reached) still get their one BDC recovery call."""
-    from followup.services import recovery_schedule
-    from leads.models import Lead
-
     now = now or timezone.now()
     leads = (
         Lead.objects.filter(

@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 
 from dealers.models import Salesperson
 from followup import messaging
+from followup.channels.voice import call_now
 from followup.messages_models import OutboundMessage
 from followup.models import Attempt
 from followup.policy import consent
@@ -13,7 +14,7 @@ from followup.policy.gate import consent_state, contact_decide, refusal_text
 from followup.policy.models import ContactDecision, Purpose
 from followup.policy.person import person_key
 from followup.policy.suppression import suppression_channels
-from followup.services import lead_phone_invalid
+from followup.progress import lead_phone_invalid
 from followup.stop import followup_stop
 from leads.engine import ChannelStatus, EngineUnavailable, Unsettled, Upcoming
 from leads.labels import CHANNEL_ACTIONS
@@ -22,8 +23,6 @@ from leads.models import Lead
 
 class FollowupEngine:
     def call_now(self, *, lead: Lead, by: Salesperson, override: bool = False) -> None:
-        from followup.channels.voice import call_now
-
         if not lead.phone:
             raise EngineUnavailable(_("This lead has no phone number."))
         if lead.phone_is_invalid:

@@ -15,8 +15,10 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from dealers.models import Dealer
+from followup import queue
 from followup.channels.email import lead_id_from_reply_address
 from followup.messages_models import InboundMessage, OutboundMessage
+from followup.messaging import lead_opt_out
 from followup.policy.consent import possible_opt_out_flag
 from followup.policy.keywords import REFUSAL, STOP, classify
 from followup.stop import followup_stop
@@ -68,9 +70,6 @@ def reply_receive(
 
     Returns None for a repeated delivery of a message already received.
     """
-    from followup.message_tasks import notify_reply
-    from followup.messaging import lead_opt_out
-
     at = at or timezone.now()
     verdict = classify(text)
     stop = verdict == STOP
@@ -117,7 +116,7 @@ def reply_receive(
             return inbound
         if verdict == REFUSAL:
             possible_opt_out_flag(lead=lead, inbound_id=inbound.pk)
-            notify_reply.delay_on_commit(inbound.pk)
+            queue.enqueue_on_commit(queue.REPLY_NOTIFY, inbound.pk)
             return inbound
         lead.last_inbound_at = at
         lead.save(update_fields=["last_inbound_at", "updated_at"])
@@ -134,7 +133,7 @@ def reply_receive(
             )
             # The reply is the contact: end the ring in progress and what is planned.
             transaction.on_commit(lambda: followup_stop(lead_id=lead.pk, reason="reached"))
-        notify_reply.delay_on_commit(inbound.pk)
+        queue.enqueue_on_commit(queue.REPLY_NOTIFY, inbound.pk)
     return inbound
 
 

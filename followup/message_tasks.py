@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from celery import shared_task
+from django.conf import settings
 
+from dealers.models import Dealer
+from followup import queue
 from followup.booking.services import bookings_unnotified
-from followup.booking.tasks import notify_booking
+from followup.channels.content_sync import whatsapp_templates_sync
 from followup.inbound import reply_notify
 from followup.messaging import message_deliver, messages_due
 
@@ -23,10 +26,10 @@ def send_due() -> int:
     """
     ids = messages_due()
     for message_id in ids:
-        send_message.delay(message_id)
+        queue.enqueue(queue.MESSAGE_SEND, message_id)
     # Salesperson notices of customer bookings whose enqueue was lost.
     for booking_id in bookings_unnotified():
-        notify_booking.delay(booking_id)
+        queue.enqueue(queue.BOOKING_NOTIFY, booking_id)
     return len(ids)
 
 
@@ -46,11 +49,6 @@ def notify_reply(inbound_id: int) -> bool:
 def sync_whatsapp_templates(dealer_id: int | None = None) -> int:
     """Create, submit and check WhatsApp templates at Twilio: for one dealer (after an
     edit), or every 15 minutes (beat) for all dealers with a WhatsApp sender."""
-    from django.conf import settings
-
-    from dealers.models import Dealer
-    from followup.channels.content_sync import whatsapp_templates_sync
-
     if settings.LEADFLOW_PROVIDERS != "twilio":
         return 0
     dealers = Dealer.objects.exclude(whatsapp_sender="")

@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dealers.models import Salesperson
+from followup import queue
 from followup.channels import templates as tpl
 from followup.channels.email import SendFailed, email_send
 from followup.channels.texts import FIRST_PURPOSES
@@ -31,6 +32,7 @@ from followup.messages_models import OutboundMessage
 from followup.policy.gate import contact_decide, refusal_text
 from followup.policy.models import ContactDecision, SuppressionSource
 from followup.policy.optout import VIA_SOURCES, person_leads, person_opt_out
+from followup.progress import lead_touched
 from followup.stop import followup_stop
 from followup.twilio_client import TwilioFailure
 from leadflow.lib.metrics import MESSAGES, PROVIDER_ERRORS
@@ -367,16 +369,9 @@ def _message_create(
 
 
 def _enqueue(message: OutboundMessage) -> None:
-    from followup.message_tasks import send_message
-
     # After commit: the worker must find the row, and no network I/O happens before then.
-    try:
-        send_message.delay_on_commit(message.pk)
-    except Exception:
-        if getattr(send_message.app.conf, "task_always_eager", False):
-            raise
-        # The row is committed; the dispatcher (send_due) sends it after ENQUEUE_GRACE.
-        log.warning("enqueue of message %s failed; the dispatcher will send it", message.pk)
+    # Should the broker refuse it, the dispatcher (send_due) sends it after ENQUEUE_GRACE.
+    queue.enqueue_on_commit(queue.MESSAGE_SEND, message.pk, recoverable=True)
 
 
 def _log(message: OutboundMessage, status: str, **extra: Any) -> LeadEvent:
@@ -466,8 +461,6 @@ def attempt_count(*, message: OutboundMessage) -> bool:
     failed, skipped or cancelled messages never do."""
     if message.attempt_id is None:
         return False
-    from followup.services import lead_touched
-
     with transaction.atomic():
         won = OutboundMessage.objects.filter(pk=message.pk, counted_at=None).update(
             counted_at=timezone.now()
@@ -510,12 +503,8 @@ def _handle_failure(message: OutboundMessage, failure: SendFailed) -> str:
             error_reason=failure.reason,
         ):
             log.info("message %s: transient error, retry at %s", message.pk, retry_at)
-            from followup.message_tasks import send_message
-
             # A nudge; the dispatcher (send_due) is what guarantees the retry.
-            transaction.on_commit(
-                lambda: send_message.apply_async((message.pk,), countdown=delay.total_seconds())
-            )
+            queue.enqueue_on_commit(queue.MESSAGE_SEND, message.pk, countdown=delay.total_seconds())
         return Status.QUEUED
     if failure.kind == TwilioFailure.UNKNOWN:
         # It may have gone out: sending again could text the customer twice. A person

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-from functools import partial
-
-from django.db import transaction
 from django.dispatch import receiver
 
+from followup import queue
 from followup.policy.models import ALL_CHANNELS
 from followup.policy.suppression import suppression_channels
+from followup.services import first_call_create
 from leads.models import Lead
 from leads.signals import lead_received
 
 
 @receiver(lead_received, dispatch_uid="followup.lead_received")
 def on_lead_received(sender, *, lead: Lead, repeat: bool, **kwargs) -> None:
-    from followup.services import first_call_create, followup_enqueue
-
     if lead.is_test or lead.opted_out:
         return
     # The person opted out before (on another lead, or before an erasure): the inquiry is
@@ -31,6 +28,4 @@ def on_lead_received(sender, *, lead: Lead, repeat: bool, **kwargs) -> None:
     attempt = first_call_create(lead=lead, repeat=repeat)
     # Enqueued only once the intake transaction commits: a worker must never look for a lead
     # that is not there yet, nor ring for one that was rolled back.
-    transaction.on_commit(
-        partial(followup_enqueue, attempt_id=attempt.pk, lead_id=lead.pk, repeat=repeat)
-    )
+    queue.lead_start_on_commit(attempt_id=attempt.pk, lead_id=lead.pk, repeat=repeat)

@@ -22,6 +22,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from dealers.models import Salesperson
+from followup import queue
 from followup.models import Attempt, Call, RingAlarm
 from leads.models import Lead
 
@@ -29,7 +30,7 @@ log = logging.getLogger(__name__)
 
 RING_SLA = dt.timedelta(seconds=120)
 WINDOW = dt.timedelta(hours=1)
-# The first-call row is due this long after receipt (followup.services.WATCHDOG_SECONDS).
+# The first-call row is due this long after receipt (followup.progress.WATCHDOG_SECONDS).
 _FIRST_CALL_DUE = dt.timedelta(seconds=30)
 NOBODY = "nobody to ring"
 LATE = "late"
@@ -111,11 +112,9 @@ def ring_alarms_raise(*, now: dt.datetime | None = None) -> int:
 
 
 def _alarm_enqueue(alarm_id: int, *, now: dt.datetime) -> None:
-    from followup.tasks import ring_alarm_notify
-
     stale = Q(queued_at=None) | Q(queued_at__lte=now - RENOTIFY_AFTER)
     if RingAlarm.objects.filter(stale, pk=alarm_id, notified_at=None).update(queued_at=now):
-        ring_alarm_notify.delay(alarm_id)
+        queue.enqueue(queue.ALARM_NOTIFY, alarm_id)
 
 
 def ring_alarm_raise(*, lead: Lead, reason: str) -> None:

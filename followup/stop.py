@@ -9,10 +9,11 @@ import logging
 from django.db import transaction
 from django.utils import timezone
 
+from followup import queue
 from followup.channels import voice
 from followup.models import Attempt, Call
+from followup.progress import attempts_cancel
 from followup.providers import voice_provider
-from followup.services import attempts_cancel
 from leads.models import Lead, LeadEvent
 
 log = logging.getLogger(__name__)
@@ -58,14 +59,8 @@ def followup_stop(*, lead_id: int, reason: str) -> int:
         )
         Call.objects.filter(pk__in=live).update(escalated=True)
         lead.log(LeadEvent.Kind.CALL, data={"event": "stopped", "reason": reason})
-
-        def hang_up() -> None:
-            from followup.tasks import ring_hang_up
-
-            for call_id in live:
-                ring_hang_up.delay(call_id)
-
-        transaction.on_commit(hang_up)
+        for call_id in live:
+            queue.enqueue_on_commit(queue.RING_HANG_UP, call_id)
     return len(live)
 
 

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from dealers.models import Dealer, Salesperson
 from dealers.tenancy import staff_of
+from followup import queue
 from followup.channels import templates as tpl
 from followup.channels.content_sync import whatsapp_gaps
 from followup.channels.texts import DEFAULTS, PURPOSES
@@ -171,9 +172,7 @@ def template_edit(request: HttpRequest, channel: str, purpose: str, language: st
                 channel == MessageTemplate.Channel.WHATSAPP
                 and settings.LEADFLOW_PROVIDERS == "twilio"
             ):
-                from followup.message_tasks import sync_whatsapp_templates
-
-                sync_whatsapp_templates.delay_on_commit(dealer.pk)
+                queue.enqueue_on_commit(queue.WHATSAPP_TEMPLATES_SYNC, dealer.pk)
                 messages.info(request, _("The WhatsApp template goes to Meta for approval."))
             return redirect(
                 f"{reverse('message-template-list')}?channel={channel}&language={language}"
@@ -204,8 +203,6 @@ def template_edit(request: HttpRequest, channel: str, purpose: str, language: st
 @require_POST
 def template_sync(request: HttpRequest) -> HttpResponse:
     staff = _manager(request)
-    from followup.message_tasks import sync_whatsapp_templates
-
-    sync_whatsapp_templates.delay_on_commit(staff.dealer.pk)
+    queue.enqueue_on_commit(queue.WHATSAPP_TEMPLATES_SYNC, staff.dealer.pk)
     messages.info(request, _("WhatsApp templates are being synchronised with Twilio."))
     return redirect(f"{reverse('message-template-list')}?channel=whatsapp")

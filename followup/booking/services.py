@@ -13,7 +13,7 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
 from dealers.models import Dealer, Salesperson
-from followup import messaging
+from followup import messaging, queue
 from followup.booking.models import Booking
 from followup.booking.slots import (
     calendar_owner,
@@ -23,7 +23,7 @@ from followup.booking.slots import (
 )
 from followup.channels import templates as tpl
 from followup.models import Attempt, HoursRule
-from followup.services import attempts_cancel, lead_next_action_refresh
+from followup.progress import attempts_cancel, lead_next_action_refresh
 from followup.stop import followup_stop
 from leads.labels import action_code
 from leads.models import Lead, LeadEvent
@@ -136,8 +136,6 @@ def _appointment_set(*, lead: Lead, booking: Booking, previous: Booking | None) 
 def booking_confirm(*, booking_id: int) -> None:
     """After the commit: the customer's confirmation (email with the .ics first) and the
     salesperson's notice. Both go through the outbox / a task: no network I/O here."""
-    from followup.booking.tasks import notify_booking
-
     booking = Booking.objects.select_related("lead__dealer", "lead__assigned_to__user").get(
         pk=booking_id
     )
@@ -149,15 +147,9 @@ def booking_confirm(*, booking_id: int) -> None:
             prefer=messaging.EMAIL,
             context={"minutes": int(slot_length().total_seconds() // 60), "kind": booking.kind},
         )
-    try:
-        notify_booking.delay_on_commit(booking.pk)
-    except Exception:
-        if getattr(notify_booking.app.conf, "task_always_eager", False):
-            raise
-        # Committed and not yet notified: bookings_unnotified hands it to the next beat.
-        log.warning(
-            "enqueue of booking %s's notice failed; the dispatcher will send it", booking_id
-        )
+    # Should the broker refuse it: committed and not yet notified, bookings_unnotified hands it
+    # to the next beat.
+    queue.enqueue_on_commit(queue.BOOKING_NOTIFY, booking.pk, recoverable=True)
 
 
 def bookings_unnotified(*, now: dt.datetime | None = None, limit: int = 200) -> list[int]:

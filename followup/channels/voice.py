@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import uuid
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -20,18 +21,19 @@ from django.utils.translation import override, pgettext
 from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
 
 from dealers.models import Dealer, Salesperson
+from followup import queue
 from followup.models import Attempt, Call
 from followup.policy.gate import contact_decide
 from followup.policy.models import ContactDecision
-from followup.providers import voice_provider
-from followup.providers.base import CallRequest, ProviderError
-from followup.services import (
+from followup.progress import (
     WATCHDOG_SECONDS,
     attempt_gate,
     lead_next_action_refresh,
     lead_reached,
     lead_touched,
 )
+from followup.providers import voice_provider
+from followup.providers.base import CallRequest, ProviderError
 from followup.sla import ring_alarm_raise
 from leadflow.lib.metrics import FIRST_RING_SECONDS, PROVIDER_ERRORS
 from leads.labels import action_code
@@ -349,13 +351,7 @@ def ring_escalate(*, call: Call) -> Call | None:
             LeadEvent.Kind.CALL,
             data={"call": nxt.pk, "event": "escalated", "from": call.who, "to": nxt.who},
         )
-
-        def enqueue() -> None:
-            from followup.tasks import ring_dial
-
-            ring_dial.delay(nxt.pk)
-
-        transaction.on_commit(enqueue)
+        queue.enqueue_on_commit(queue.RING_DIAL, nxt.pk)
     return nxt
 
 
@@ -746,8 +742,6 @@ def recovery_closed(*, attempt: Attempt) -> None:
 
 def call_now(*, lead: Lead, by: Salesperson) -> Attempt:
     """Click-to-call: ring ``by``'s phone and bridge to the customer through the ring flow."""
-    import uuid
-
     attempt = Attempt.objects.create(
         dealer_id=lead.dealer_id,
         lead=lead,
@@ -761,11 +755,5 @@ def call_now(*, lead: Lead, by: Salesperson) -> Attempt:
         queued_at=timezone.now(),
         requested_by=by,
     )
-
-    def enqueue() -> None:
-        from followup.tasks import ring_attempt
-
-        ring_attempt.delay(attempt.pk)
-
-    transaction.on_commit(enqueue)
+    queue.enqueue_on_commit(queue.RING_ATTEMPT, attempt.pk)
     return attempt

@@ -19,7 +19,7 @@ from followup.policy.models import (
 from followup.policy.optout import person_opt_out
 from followup.policy.person import person_key
 from followup.policy.suppression import suppression_channels, suppression_lift
-from followup.services import lead_next_action_refresh
+from followup.progress import lead_next_action_refresh
 from leads.models import Lead, LeadEvent
 
 PAUSED = "possible opt-out"

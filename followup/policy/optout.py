@@ -19,7 +19,7 @@ from dealers.models import Salesperson
 from followup.models import Attempt, OutboundMessage
 from followup.policy.models import ALL_CHANNELS, SuppressionReason, SuppressionSource
 from followup.policy.suppression import suppression_add
-from followup.services import lead_next_action_refresh
+from followup.progress import lead_next_action_refresh
 from leads.models import Lead, LeadEvent
 
 # What the older ``via`` strings of the opt-out paths mean on the suppression list.

@@ -5,13 +5,11 @@ from __future__ import annotations
 from django.conf import settings
 
 from followup.providers.base import VoiceProvider
+from followup.providers.sandbox import SandboxVoice
+from followup.providers.twilio import TwilioVoice
 
 
 def voice_provider() -> VoiceProvider:
     if settings.LEADFLOW_PROVIDERS == "twilio":
-        from followup.providers.twilio import TwilioVoice
-
         return TwilioVoice()
-    from followup.providers.sandbox import SandboxVoice
-
     return SandboxVoice()

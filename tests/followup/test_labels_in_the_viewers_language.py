@@ -10,7 +10,7 @@ import time_machine
 from django.urls import reverse
 
 from followup.models import Attempt, Call
-from followup.services import attempt_gate
+from followup.progress import attempt_gate
 from tests.conftest import BERLIN, make_lead
 from tests.followup.conftest import agent_leg
 

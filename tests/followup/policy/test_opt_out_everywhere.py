@@ -69,7 +69,7 @@ def test_ordinary_replies_are_neither(text):
 def _two_leads_of_one_person(post_lead, rep_a1) -> tuple[Lead, Lead]:
     old = post_lead(external_id="web-old")
     old.move_to(Lead.Status.LOST, reason="no budget", by=rep_a1)
-    from followup.services import recovery_schedule
+    from followup.progress import recovery_schedule
 
     recovery_schedule(lead=Lead.objects.select_related("dealer").get(pk=old.pk))
     # The same person asks again on another portal (another lead: the old one is lost).
