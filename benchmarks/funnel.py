@@ -7,7 +7,7 @@ Creates the database if missing, migrates it, generates the leads with one
 ``INSERT … SELECT … FROM generate_series`` (the ORM would take minutes), then measures
 1. one dealer's week: the whole report the page shows (funnel, breakdowns, 12-week trend,
    speed-to-lead with percentiles, attempts) — budget ≤ 100 ms;
-2. all dealers × 52 weeks through ``leads.reports.funnel_weeks`` against a hand-written SQL
+2. all dealers × 52 weeks through ``leads.reports.funnel.funnel_weeks`` against a hand-written SQL
    aggregate over the same rows, run alternately in the same process — budget ≤ 2×.
 """
 
@@ -81,7 +81,7 @@ def _dataset(total: int, n_dealers: int, regenerate: bool):
 
     from dealers.models import Dealer, Salesperson
     from leads.models import Lead
-    from leads.reports import Week
+    from leads.reports.weeks import Week
 
     dealers = list(Dealer.objects.filter(slug__startswith=BENCH_PREFIX).order_by("id"))
     tz = Dealer(time_zone="Europe/Berlin").tz
@@ -210,7 +210,7 @@ def _one_dealer_week(dealers, first_week, runs: int) -> dict:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from leads.reports import funnel_report
+    from leads.reports.funnel import funnel_report
 
     rng = random.Random(7)
     for dealer in dealers[:3]:  # warm the cache and the connection
@@ -235,7 +235,7 @@ def _one_dealer_week(dealers, first_week, runs: int) -> dict:
 def _all_dealers(dealers, first_week, rounds: int) -> tuple[float, float]:
     from django.db import connection
 
-    from leads.reports import funnel_weeks
+    from leads.reports.funnel import funnel_weeks
 
     last_week = first_week.shifted(WEEKS - 1)
     ids = [d.pk for d in dealers]

@@ -24,7 +24,7 @@ urlpatterns = [
     path("hooks/<slug:dealer_slug>/meta/", hooks.meta_webhook, name="meta-webhook"),
     path("hooks/<slug:dealer_slug>/inventory/", hooks.inventory_webhook, name="inventory-webhook"),
     path("anymail/", include((email_webhooks.urlpatterns(), "anymail"))),
-    path("reports/", include("leads.report_urls")),
+    path("reports/", include("leads.reports.urls")),
     path("", include("followup.urls")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -12,21 +12,7 @@ from dealers.models import Dealer, Salesperson
 from leads.labels import reason_label
 from leads.models import Lead
 
-MILESTONE_FIELDS = {
-    "reached": "reached_at",
-    "appointment": "appointment_set_at",
-    "showed": "showed_at",
-    "sold": "sold_at",
-    "lost": "lost_at",
-}
-MILESTONE_CHOICES = [
-    ("", "—"),
-    ("reached", _("Reached")),
-    ("appointment", _("Appointment")),
-    ("showed", _("Showed")),
-    ("sold", _("Sold")),
-    ("lost", _("Lost")),
-]
+MILESTONE_CHOICES = [("", "—"), *((m, Lead.Status(m).label) for m in Lead.MILESTONES)]
 # The funnel report links here with these; any of them widens the queue to closed leads.
 REPORT_FILTERS = (
     "week",
@@ -99,9 +85,9 @@ class QueueFilterForm(forms.Form):
         if data["lost_reason"]:
             leads = leads.filter(lost_reason=data["lost_reason"])
         if data["milestone"]:
-            leads = leads.filter(**{f"{MILESTONE_FIELDS[data['milestone']]}__isnull": False})
+            leads = leads.filter(**{f"{Lead.MILESTONES[data['milestone']]}__isnull": False})
         if data["not_milestone"]:
-            leads = leads.filter(**{f"{MILESTONE_FIELDS[data['not_milestone']]}__isnull": True})
+            leads = leads.filter(**{f"{Lead.MILESTONES[data['not_milestone']]}__isnull": True})
         if data["week"]:
             monday, next_monday = data["week"]
             leads = leads.filter(

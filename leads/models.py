@@ -71,12 +71,14 @@ class Lead(models.Model):
         Status.SOLD: set(),
         Status.LOST: {Status.CONTACTING},
     }
-    MILESTONES = {
-        Status.REACHED: "reached_at",
-        Status.APPOINTMENT: "appointment_set_at",
-        Status.SHOWED: "showed_at",
-        Status.SOLD: "sold_at",
-        Status.LOST: "lost_at",
+    # The funnel's milestones and the column stamped when a lead first gets there: the queue's
+    # filters, the funnel report and the status moves all read this one map.
+    MILESTONES: dict[str, str] = {
+        Status.REACHED.value: "reached_at",
+        Status.APPOINTMENT.value: "appointment_set_at",
+        Status.SHOWED.value: "showed_at",
+        Status.SOLD.value: "sold_at",
+        Status.LOST.value: "lost_at",
     }
 
     dealer = models.ForeignKey(Dealer, on_delete=models.CASCADE, related_name="leads")

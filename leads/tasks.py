@@ -3,7 +3,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from leads.alerts import meta_refused_alert_send
-from leads.digest import funnel_digest_send, funnel_digests_due
+from leads.reports.digest import funnel_digest_send, funnel_digests_due
 
 
 @shared_task(name="leads.funnel_digest_due", time_limit=60, soft_time_limit=45)

@@ -10,7 +10,8 @@ from followup.channels.texts import FIRST_PURPOSES
 from followup.messages_models import MessageTemplate
 from followup.models import Call, InboundMessage, OutboundMessage
 from leads.models import AccessLog, IntakeRecord, Lead
-from leads.reports import Week, funnel_report
+from leads.reports.funnel import funnel_report
+from leads.reports.weeks import Week
 from privacy.erase import person_erase
 from privacy.models import ErasureReceipt
 from tests.privacy.support import (

@@ -6,7 +6,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from dealers.models import Dealer
 from leadflow.lib.csv_export import csv_text
-from leads.reports import Week, funnel_report
+from leads.reports.funnel import funnel_report
+from leads.reports.weeks import Week
 
 
 class Command(BaseCommand):

@@ -9,7 +9,7 @@ from django.db import transaction
 
 from dealers.hours import WEEKDAYS
 from dealers.models import Dealer, Salesperson
-from leads.demo_history import seed_history
+from leads.management.commands._demo_history import seed_history
 
 # Open around the clock, so that a lead posted at any hour while trying LeadFlow on a laptop
 # rings a salesperson; real dealers set their hours and BDC hour in the admin.

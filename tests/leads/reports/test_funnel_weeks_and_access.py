@@ -6,10 +6,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from leads.models import Lead
-from leads.reports import Week
-from tests.leads.funnel_fixtures import sixty_percent_week
+from leads.reports.weeks import Week
+from tests.leads.reports.funnel_fixtures import sixty_percent_week
 
-pytestmark = pytest.mark.urls("tests.leads.funnel_urls")
+pytestmark = pytest.mark.urls("tests.leads.reports.funnel_urls")
 BERLIN = ZoneInfo("Europe/Berlin")
 
 

@@ -11,7 +11,7 @@ from dealers.models import Dealer, Salesperson
 from leads.models import FunnelDigest
 from leads.tasks import funnel_digest_due, send_funnel_digest
 from tests.conftest import make_staff
-from tests.leads.funnel_fixtures import sixty_percent_week
+from tests.leads.reports.funnel_fixtures import sixty_percent_week
 
 BERLIN = ZoneInfo("Europe/Berlin")
 

@@ -10,7 +10,7 @@ import pytest
 
 from leads.models import Lead
 from tests.conftest import make_lead
-from tests.leads.funnel_fixtures import W47_MONDAY, sixty_percent_week
+from tests.leads.reports.funnel_fixtures import W47_MONDAY, sixty_percent_week
 
 WEEK = "2026-W47"
 

@@ -14,7 +14,8 @@ from django.utils import timezone, translation
 
 from dealers.models import Dealer, Salesperson
 from leads.models import FunnelDigest
-from leads.reports import Week, funnel_report
+from leads.reports.funnel import funnel_report
+from leads.reports.weeks import Week
 
 log = logging.getLogger(__name__)
 DIGEST_WEEKDAY = 0  # Monday

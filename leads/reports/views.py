@@ -15,7 +15,10 @@ from dealers.models import Salesperson
 from dealers.tenancy import staff_of
 from leadflow.lib.csv_export import csv_download
 from leads.models import AccessLog
-from leads.reports import SPEED_LIMITS, STAGE_LABELS, FunnelReport, Week, funnel_report
+from leads.reports.funnel import FunnelReport, funnel_report
+from leads.reports.rows import STAGE_LABELS
+from leads.reports.speed import SPEED_LIMITS
+from leads.reports.weeks import Week
 
 CHART_WIDTH = 640
 CHART_HEIGHT = 220

@@ -12,9 +12,9 @@ from django.core.management import call_command
 
 from leadflow.lib.csv_export import FORMULA_STARTS, csv_download, dialect_for
 from tests.conftest import make_lead
-from tests.leads.funnel_fixtures import W47_MONDAY, sixty_percent_week
+from tests.leads.reports.funnel_fixtures import W47_MONDAY, sixty_percent_week
 
-pytestmark = pytest.mark.urls("tests.leads.funnel_urls")
+pytestmark = pytest.mark.urls("tests.leads.reports.funnel_urls")
 
 HOSTILE_SOURCES = [
     '=HYPERLINK("http://evil.example")',

@@ -9,9 +9,9 @@ import pytest
 from django.core.management import call_command
 
 from leads.models import Lead
-from tests.leads.funnel_fixtures import sixty_percent_week
+from tests.leads.reports.funnel_fixtures import sixty_percent_week
 
-pytestmark = pytest.mark.urls("tests.leads.funnel_urls")
+pytestmark = pytest.mark.urls("tests.leads.reports.funnel_urls")
 
 EXPECTED_COUNTS = {"gross": 100, "reached": 80, "appointment": 48, "showed": 38, "sold": 22}
 EXPECTED_RATES = {

@@ -8,7 +8,8 @@ from django.test import override_settings
 
 from dealers.models import Dealer
 from leads.models import Lead, LeadEvent
-from leads.reports import Week, funnel_report
+from leads.reports.funnel import funnel_report
+from leads.reports.weeks import Week
 
 
 @pytest.fixture

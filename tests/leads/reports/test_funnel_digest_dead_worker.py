@@ -12,8 +12,8 @@ from dealers.models import Salesperson
 from leads.models import FunnelDigest
 from leads.tasks import send_funnel_digest
 from tests.conftest import make_staff
-from tests.leads.funnel_fixtures import sixty_percent_week
-from tests.leads.test_funnel_digest import at_berlin, tick_at
+from tests.leads.reports.funnel_fixtures import sixty_percent_week
+from tests.leads.reports.test_funnel_digest import at_berlin, tick_at
 
 
 @pytest.fixture

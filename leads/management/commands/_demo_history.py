@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from dealers.models import Dealer, Salesperson
 from leads.models import Lead, LeadEvent
-from leads.reports import Week
+from leads.reports.weeks import Week
 
 HISTORY_PREFIX = "demo-hist-"
 LEADS_PER_WEEK = 110

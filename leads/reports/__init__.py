@@ -1,0 +1,1 @@
+"""The manager's funnel: the weekly report, its page and exports, and the Monday digest."""
