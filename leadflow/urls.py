@@ -7,7 +7,6 @@ from dealers import two_factor
 from leadflow import email_webhooks, pwa
 from leadflow.monitoring import metrics
 from leadflow.views import healthz
-from leads import hooks
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
@@ -17,12 +16,7 @@ urlpatterns = [
     path("offline/", pwa.offline, name="offline"),
     path("accounts/verify/", two_factor.verify, name="two-factor-verify"),
     path("accounts/two-factor/", two_factor.setup, name="two-factor-setup"),
-    path("hooks/<slug:dealer_slug>/leads/", hooks.lead_webhook, name="lead-webhook"),
-    path(
-        "hooks/<slug:dealer_slug>/google-ads/", hooks.google_ads_webhook, name="google-ads-webhook"
-    ),
-    path("hooks/<slug:dealer_slug>/meta/", hooks.meta_webhook, name="meta-webhook"),
-    path("hooks/<slug:dealer_slug>/inventory/", hooks.inventory_webhook, name="inventory-webhook"),
+    path("hooks/<slug:dealer_slug>/", include("leads.intake.urls")),
     path("anymail/", include((email_webhooks.urlpatterns(), "anymail"))),
     path("reports/", include("leads.reports.urls")),
     path("", include("followup.urls")),

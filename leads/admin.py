@@ -5,10 +5,11 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
 from dealers.admin_scoping import DealerScopedAdmin, DealerScopedTabularInline
+from leads.intake.parsers import PayloadError
+from leads.intake.pipeline import intake_record_replay
+from leads.intake.records import IntakeRefused, IntakeTemporaryFailure
+from leads.intake.validation import LeadInvalid
 from leads.models import FunnelDigest, IntakeRecord, Lead, LeadEvent
-from leads.parsers import PayloadError
-from leads.services import IntakeRefused, IntakeTemporaryFailure, intake_record_replay
-from leads.validation import LeadInvalid
 
 
 class LeadEventInline(DealerScopedTabularInline):

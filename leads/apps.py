@@ -9,6 +9,6 @@ class LeadsConfig(AppConfig):
     def ready(self) -> None:
         from anymail.signals import inbound
 
-        from leads.inbound import inbound_email_received
+        from leads.intake.inbound_email import inbound_email_received
 
         inbound.connect(inbound_email_received, dispatch_uid="leads.inbound_adf")

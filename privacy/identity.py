@@ -9,7 +9,7 @@ import phonenumbers
 from django.utils.crypto import salted_hmac
 
 from dealers.models import Dealer
-from leads.validation import normalize_phone
+from leads.phones import normalize_phone
 
 
 class PersonUnknown(ValueError):

@@ -242,7 +242,7 @@ def meta_graph(dealer_a) -> Iterator[object]:
     from django.test import override_settings
 
     from tests.fakes.meta_graph import FakeMetaGraph
-    from tests.leads.portals import META_APP_SECRET
+    from tests.leads.intake.portals import META_APP_SECRET
 
     dealer_a.meta_page_token = "page-token-a"
     dealer_a.save(update_fields=["meta_page_token_encrypted"])

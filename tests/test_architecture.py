@@ -34,10 +34,10 @@ KNOWN_LONG_FUNCTIONS: set[str] = {
     "followup/template_views.py:template_edit",
     "leadflow/monitoring.py:_database_state",
     "leads/management/commands/_demo_history.py:_lead",
-    "leads/parsers/google_ads.py:parse_google_ads",
-    "leads/parsers/meta.py:map_meta_lead",
-    "leads/services.py:meta_notification_receive",
-    "leads/validation.py:clean_lead",
+    "leads/intake/parsers/google_ads.py:parse_google_ads",
+    "leads/intake/parsers/meta.py:map_meta_lead",
+    "leads/intake/meta.py:meta_notification_receive",
+    "leads/intake/validation.py:clean_lead",
     "privacy/erase.py:person_erase",
     "privacy/export.py:_lead",
 }
@@ -48,8 +48,7 @@ KNOWN_LONG_FILES: set[str] = {
     "followup/channels/voice.py",
     "followup/messaging.py",
     "leads/models.py",
-    "leads/parsers/adf.py",
-    "leads/services.py",
+    "leads/intake/parsers/adf.py",
     "leads/views.py",
 }
 

@@ -23,7 +23,7 @@ from followup.policy.person import PersonKey, person_key
 from followup.policy.suppression import suppression_check
 from leads.labels import policy_line
 from leads.models import Lead, LeadEvent
-from leads.validation import is_mobile
+from leads.phones import is_mobile
 
 WHATSAPP_WINDOW = dt.timedelta(hours=24)
 # Denials that the next allowed moment can cure; every other denial ends the attempt.

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from dealers.models import Dealer
-from leads.validation import normalize_phone
+from leads.phones import normalize_phone
 
 
 def normalise_phone(phone: str, *, region: str) -> str:

@@ -10,7 +10,7 @@ from django.db import connection
 
 from leads.models import Lead
 from tests.conftest import BERLIN, TOKEN_A, sample_lead
-from tests.leads.test_webhook_intake import post
+from tests.leads.intake.test_webhook_intake import post
 
 
 def lead_from(n: int) -> dict:

@@ -16,7 +16,7 @@ from dealers.models import Dealer
 from leadflow.lib import secrets_box
 from leadflow.lib.log_masking import mask
 from leads.models import IntakeRecord
-from tests.leads.portals import google_lead, post_google
+from tests.leads.intake.portals import google_lead, post_google
 
 SIGNING = "s3cret-signing-value"
 PAGE_TOKEN = "EAAG-page-token-value"

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from leads.validation import normalize_phone
+from leads.phones import normalize_phone
 
 
 @pytest.mark.parametrize(

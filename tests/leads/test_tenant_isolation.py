@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from leads.models import Lead
 from tests.conftest import TOKEN_A, TOKEN_B, sample_lead
-from tests.leads.test_webhook_intake import post
+from tests.leads.intake.test_webhook_intake import post
 
 
 def test_dealer_a_token_cannot_post_to_dealer_b(client, dealer_a, dealer_b, rep_b1):

@@ -16,7 +16,7 @@ from django.db import connection
 from leadflow.lib.logmask import PersonalDataFilter
 from tests.conftest import TOKEN_A, sample_lead
 from tests.fakes.twilio_signing import signed_post
-from tests.leads.portals import adf_document, post_adf
+from tests.leads.intake.portals import adf_document, post_adf
 
 PHONE_E164 = "+491711234567"
 PHONE_WRITTEN = "0171 1234567"

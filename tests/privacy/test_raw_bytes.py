@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from leads.intake.pipeline import intake_record_replay
 from leads.models import IntakeRecord, Lead
-from leads.services import intake_record_replay
-from tests.leads.portals import adf_document, post_adf
+from tests.leads.intake.portals import adf_document, post_adf
 
 
 def test_latin1_adf_is_stored_as_received_and_replays_with_its_umlauts(client, dealer_a, rep_a1):

@@ -6,7 +6,7 @@ import pytest
 from django.test import override_settings
 
 from leads.models import IntakeRecord, Lead, LeadEvent
-from tests.leads.portals import (
+from tests.leads.intake.portals import (
     WEBHOOK_SECRET,
     adf_document,
     google_lead,

@@ -7,11 +7,12 @@ import json
 import pytest
 from django.db import OperationalError
 
-from leads import hooks, services
+from leads.intake import services as intake_services
+from leads.intake import views as intake_views
+from leads.intake.pipeline import intake_record_replay
 from leads.models import IntakeRecord, Lead
-from leads.services import intake_record_replay
 from tests.conftest import sample_lead
-from tests.leads.test_webhook_intake import post
+from tests.leads.intake.test_webhook_intake import post
 
 
 def test_nul_characters_in_text_are_dropped_and_the_lead_is_stored(client, dealer_a, rep_a1):
@@ -66,7 +67,7 @@ def test_a_failure_after_the_record_exists_leaves_it_failed_and_replayable(
     def broken(**kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(services, "_lead_store", broken)
+    monkeypatch.setattr(intake_services, "_lead_store", broken)
     response = post(client, "nord", sample_lead())
 
     assert response.status_code == 503
@@ -83,7 +84,7 @@ def test_a_failure_outside_the_intake_steps_is_recorded_too(client, dealer_a, mo
     def broken(request):
         raise UnicodeDecodeError("utf-8", b"\xff", 0, 1, "hostile header")
 
-    monkeypatch.setattr(hooks, "bearer_token", broken)
+    monkeypatch.setattr(intake_views, "bearer_token", broken)
     response = post(client, "nord", sample_lead())
 
     assert response.status_code == 503
@@ -97,7 +98,7 @@ def test_a_database_failure_before_the_record_exists_is_503_so_the_portal_retrie
     def broken(**kwargs):
         raise OperationalError("server closed the connection unexpectedly")
 
-    monkeypatch.setattr(hooks, "intake_record_start", broken)
+    monkeypatch.setattr(intake_views, "intake_record_start", broken)
     response = post(client, "nord", sample_lead())
 
     assert response.status_code == 503
@@ -112,7 +113,7 @@ def test_the_other_portals_are_guarded_the_same_way(client, dealer_a, monkeypatc
     def broken(**kwargs):
         raise OperationalError("gone")
 
-    monkeypatch.setattr(hooks, "intake_record_start", broken)
+    monkeypatch.setattr(intake_views, "intake_record_start", broken)
     response = client.post(
         reverse(name, args=["nord"]), data=b"{}", content_type="application/json"
     )

@@ -11,11 +11,17 @@ from django.conf import settings
 from django.core.handlers.wsgi import WSGIRequest
 from django.test import RequestFactory
 
-from leads import hooks
+from leads.intake import views as intake_views
 from leads.models import IntakeRecord, Lead
 from tests.conftest import TOKEN_A
-from tests.leads.portals import adf_document, meta_signature, post_adf, post_google, post_meta
-from tests.leads.test_parse_adf import BILLION_LAUGHS
+from tests.leads.intake.portals import (
+    adf_document,
+    meta_signature,
+    post_adf,
+    post_google,
+    post_meta,
+)
+from tests.leads.intake.test_parse_adf import BILLION_LAUGHS
 
 
 def with_doctype(doctype: str, name: str = "Anna") -> bytes:
@@ -131,10 +137,10 @@ class ZeroStream(io.RawIOBase):
 @pytest.mark.parametrize(
     ("view", "path", "content_type"),
     [
-        (hooks.lead_webhook, "/hooks/nord/leads/", "application/xml"),
-        (hooks.lead_webhook, "/hooks/nord/leads/", "application/json"),
-        (hooks.google_ads_webhook, "/hooks/nord/google-ads/", "application/json"),
-        (hooks.meta_webhook, "/hooks/nord/meta/", "application/json"),
+        (intake_views.lead_webhook, "/hooks/nord/leads/", "application/xml"),
+        (intake_views.lead_webhook, "/hooks/nord/leads/", "application/json"),
+        (intake_views.google_ads_webhook, "/hooks/nord/google-ads/", "application/json"),
+        (intake_views.meta_webhook, "/hooks/nord/meta/", "application/json"),
     ],
     ids=["adf", "json", "google-ads", "meta"],
 )

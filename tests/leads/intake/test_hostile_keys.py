@@ -8,7 +8,7 @@ import pytest
 from django.test import override_settings
 
 from leads.models import IntakeRecord, Lead
-from tests.leads.portals import (
+from tests.leads.intake.portals import (
     META_APP_SECRET,
     google_lead,
     meta_lead,

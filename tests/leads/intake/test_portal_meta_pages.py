@@ -9,9 +9,9 @@ import pytest
 from django.core import mail
 from django.test import override_settings
 
+from leads.intake.pipeline import intake_record_replay
 from leads.models import IntakeRecord, Lead
-from leads.services import intake_record_replay
-from tests.leads.portals import meta_lead, meta_notification, post_meta
+from tests.leads.intake.portals import meta_lead, meta_notification, post_meta
 
 PAGE_A, PAGE_B = "111000111", "222000222"
 EXPIRED_TOKEN = {

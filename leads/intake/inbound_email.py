@@ -14,10 +14,10 @@ from django.conf import settings
 from django.db.models import Q
 
 from dealers.models import Dealer
-from leads.hooks import intake_run, rejected
+from leads.intake.parsers.adf_email import parse_adf_email
+from leads.intake.pipeline import intake_rejected, intake_run
+from leads.intake.records import intake_record_start
 from leads.models import IntakeRecord
-from leads.parsers.adf_email import parse_adf_email
-from leads.services import intake_record_start
 
 log = logging.getLogger(__name__)
 
@@ -81,13 +81,15 @@ def email_intake(
         body_size=len(raw),
     )
     if len(raw) > limit:
-        rejected(record, 413, f"email of {len(raw)} bytes is over the limit of {limit} bytes")
+        intake_rejected(
+            record, 413, f"email of {len(raw)} bytes is over the limit of {limit} bytes"
+        )
         return record
-    response = intake_run(
+    outcome = intake_run(
         record=record, dealer=dealer, parse=parse_adf_email, body=raw, default_source="email"
     )
     # Nobody reads this answer (anymail answers the ESP); the record keeps the outcome.
-    log.info("inbound email %s for %s: %s", record.pk, dealer.slug, response.status_code)
+    log.info("inbound email %s for %s: %s", record.pk, dealer.slug, outcome.status_code)
     record.refresh_from_db()
     return record
 

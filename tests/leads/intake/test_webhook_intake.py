@@ -7,8 +7,8 @@ import json
 import pytest
 from django.urls import reverse
 
+from leads.intake.pipeline import intake_record_replay
 from leads.models import IntakeRecord, Lead, LeadEvent
-from leads.services import intake_record_replay
 from tests.conftest import TOKEN_A, TOKEN_B, sample_lead
 
 

@@ -10,9 +10,10 @@ from django.db import connection
 from django.test import override_settings
 from django.urls import reverse
 
+from leads.intake.meta import MetaFetchFailed
+from leads.intake.pipeline import intake_record_replay
 from leads.models import IntakeRecord, Lead
-from leads.services import MetaFetchFailed, intake_record_replay
-from tests.leads.portals import meta_lead, meta_notification, meta_signature, post_meta
+from tests.leads.intake.portals import meta_lead, meta_notification, meta_signature, post_meta
 
 
 def verify(client, slug: str, **params):

@@ -13,8 +13,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from leads.parsers import PayloadError
-from leads.parsers.adf import (
+from leads.intake.parsers import PayloadError
+from leads.intake.parsers.adf import (
     MAX_BODY_BYTES,
     normalise_datetime,
     parse_adf,
@@ -363,7 +363,7 @@ def test_adf_doctype_in_upper_case_after_bom_is_refused():
 
 def test_adf_doctype_is_refused_by_the_parser_too(monkeypatch: pytest.MonkeyPatch):
     # The text pre-check gives the clear message; defusedxml must still stop a DTD on its own.
-    import leads.parsers.adf as adf
+    import leads.intake.parsers.adf as adf
 
     monkeypatch.setattr(adf, "_DOCTYPE", adf.re.compile(r"(?!)"))
     assert_refused(XXE_FILE, "dtd", "refused")

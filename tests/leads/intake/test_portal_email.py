@@ -8,9 +8,9 @@ from email.policy import default as default_policy
 import pytest
 from django.test import override_settings
 
+from leads.intake.pipeline import intake_record_replay
 from leads.models import IntakeRecord, Lead
-from leads.services import intake_record_replay
-from tests.leads.portals import WEBHOOK_SECRET, adf_document, post_postmark, postmark_inbound
+from tests.leads.intake.portals import WEBHOOK_SECRET, adf_document, post_postmark, postmark_inbound
 
 pytestmark = pytest.mark.usefixtures("_anymail_secret")
 

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from leads.parsers import PayloadError
-from leads.parsers.meta import map_meta_lead, meta_signature_valid, parse_meta_notification
+from leads.intake.parsers import PayloadError
+from leads.intake.parsers.meta import map_meta_lead, meta_signature_valid, parse_meta_notification
 
 FIXTURES = Path(__file__).parent / "fixtures" / "meta"
 PAYLOADS = sorted(p for p in FIXTURES.glob("*.json") if not p.name.endswith(".expected.json"))

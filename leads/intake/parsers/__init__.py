@@ -2,7 +2,7 @@
 
 Every adapter turns what a portal sent into the *canonical lead dict* — the JSON shape documented
 in docs/webhooks.md — and nothing else. Validation (phone numbers, channels, required contact
-details) happens once, afterwards, in ``leads.validation``, so every portal gets the same rules
+details) happens once, afterwards, in ``leads.intake.validation``, so every portal gets the same rules
 and the same per-field errors.
 
 Canonical lead dict (all keys optional unless noted; unknown keys are carried along untouched)::

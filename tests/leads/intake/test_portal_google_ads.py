@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from leads.models import IntakeRecord, Lead, LeadEvent
-from tests.leads.portals import google_lead, post_google
+from tests.leads.intake.portals import google_lead, post_google
 
 
 def test_google_lead_is_created_and_answered_with_an_empty_json_200(client, dealer_a, rep_a1):

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from leads.parsers import PayloadError
-from leads.parsers.google_ads import parse_google_ads
-from leads.parsers.json_lead import parse_json_lead
+from leads.intake.parsers import PayloadError
+from leads.intake.parsers.google_ads import parse_google_ads
+from leads.intake.parsers.json_lead import parse_json_lead
 
 FIXTURES = Path(__file__).parent / "fixtures" / "google_ads"
 PAYLOADS = sorted(p for p in FIXTURES.glob("*.json") if not p.name.endswith(".expected.json"))

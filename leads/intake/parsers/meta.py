@@ -15,9 +15,9 @@ import hmac
 import re
 from typing import Any
 
-from leads.parsers import PayloadError, as_text
-from leads.parsers.adf import normalise_datetime, split_full_name
-from leads.parsers.json_lead import parse_json_lead
+from leads.intake.parsers import PayloadError, as_text
+from leads.intake.parsers.adf import normalise_datetime, split_full_name
+from leads.intake.parsers.json_lead import parse_json_lead
 
 __all__ = ["map_meta_lead", "meta_signature_valid", "parse_meta_notification"]
 

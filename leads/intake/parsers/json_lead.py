@@ -3,7 +3,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from leads.parsers import PayloadError
+from leads.intake.parsers import PayloadError
 
 
 def parse_json_lead(body: bytes) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from xml.etree.ElementTree import Element, ParseError, TreeBuilder
 import defusedxml
 import defusedxml.ElementTree as DET
 
-from leads.parsers import PayloadError
+from leads.intake.parsers import PayloadError
 
 MAX_BODY_BYTES = 256 * 1024
 MAX_ELEMENTS = 5_000
@@ -55,7 +55,7 @@ _DOCTYPE = re.compile(r"<!(DOCTYPE|ENTITY)\b", re.I)
 
 
 def parse_adf(body: bytes) -> dict[str, Any]:
-    """Parse one ADF 1.0 document into the canonical lead dict (see ``leads.parsers``).
+    """Parse one ADF 1.0 document into the canonical lead dict (see ``leads.intake.parsers``).
 
     Only the first ``<prospect>`` is read; ``lead["adf"]["prospects"]`` holds how many there
     were. ``source`` is a slug of ``provider/name`` (``"adf"`` without one); ``external_id`` is

@@ -24,23 +24,26 @@ from dealers.inventory import (
     inventory_parse,
 )
 from dealers.models import Dealer
-from leadflow.lib.logcontext import log_context_bind
-from leads.models import IntakeRecord
-from leads.parsers import PayloadError
-from leads.parsers.google_ads import parse_google_ads, without_google_key
-from leads.parsers.meta import meta_signature_valid
-from leads.services import (
+from leads.intake.meta import meta_notification_receive
+from leads.intake.parsers import PayloadError
+from leads.intake.parsers.google_ads import parse_google_ads, without_google_key
+from leads.intake.parsers.meta import meta_signature_valid
+from leads.intake.pipeline import (
     PARSERS,
-    IntakeResult,
-    IntakeTemporaryFailure,
+    IntakeOutcome,
+    intake_failed,
+    intake_rejected,
+    intake_respond,
+    intake_run,
+    intake_too_large,
+)
+from leads.intake.records import (
     intake_record_fail,
     intake_record_reject,
     intake_record_settle,
     intake_record_start,
-    lead_receive,
-    meta_notification_receive,
 )
-from leads.validation import LeadInvalid
+from leads.models import IntakeRecord
 
 log = logging.getLogger(__name__)
 
@@ -86,48 +89,22 @@ def signature_valid(secret: str, body: bytes, header: str) -> bool:
     return hmac.compare_digest(expected.encode(), given)
 
 
+def answer(outcome: IntakeOutcome) -> JsonResponse:
+    response = JsonResponse(outcome.body, status=outcome.status_code)
+    if outcome.retry_after is not None:
+        response["Retry-After"] = str(outcome.retry_after)
+    return response
+
+
 def rejected(
     record: IntakeRecord, status: int, error: str, errors: dict[str, list[str]] | None = None
 ) -> JsonResponse:
-    intake_record_reject(record=record, status_code=status, error=error, errors=errors)
-    body: dict = {"error": error, "intake_id": record.pk}
-    if errors:
-        body["errors"] = errors
-    return JsonResponse(body, status=status)
-
-
-def accepted(result: IntakeResult) -> JsonResponse:
-    lead = result.lead
-    log_context_bind(lead_id=lead.pk)
-    return JsonResponse(
-        {
-            "id": lead.pk,
-            "status": lead.status,
-            "outcome": result.outcome,
-            "assigned_to": lead.assigned_to.display_name if lead.assigned_to else None,
-            "bdc": lead.bdc,
-        },
-        status=result.status_code,
-    )
+    return answer(intake_rejected(record, status, error, errors))
 
 
 def body_format(request: HttpRequest) -> str:
     content_type = request.content_type or ""
     return "adf" if content_type in XML_TYPES else "json"
-
-
-# Portals retry on 5xx; 503 with Retry-After says "not your fault, try again", and the
-# record is kept for a replay either way.
-RETRY_AFTER_SECONDS = 30
-
-
-def failed(record: IntakeRecord | None, error: str) -> JsonResponse:
-    body: dict[str, Any] = {"error": error}
-    if record is not None:
-        body["intake_id"] = record.pk
-    response = JsonResponse(body, status=503)
-    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
-    return response
 
 
 def intake_guarded(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -153,7 +130,9 @@ def intake_guarded(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
                     intake_record_fail(record=record, error=f"{type(exc).__name__}: {exc}")
                 except Exception:
                     log.exception("intake %s: could not record the failure", record.pk)
-            return failed(record, "temporary failure; the request was recorded, please retry")
+            return answer(
+                intake_failed(record, "temporary failure; the request was recorded, please retry")
+            )
 
     return wrapper
 
@@ -175,52 +154,13 @@ def lead_webhook(request: HttpRequest, dealer_slug: str) -> JsonResponse:
     ):
         return rejected(record, 401, "missing or wrong X-LeadFlow-Signature")
     if size > settings.LEADFLOW_MAX_BODY_BYTES:
-        return too_large(record, size)
+        return answer(intake_too_large(record, size))
     parse = PARSERS.get(fmt)
     if parse is None:
         return rejected(record, 415, f"no reader for {request.content_type!r}")
-    return intake_run(record=record, dealer=dealer, parse=parse, body=body, default_source=fmt)
-
-
-def intake_run(
-    *,
-    record: IntakeRecord,
-    dealer: Dealer,
-    parse: Callable[[bytes], dict[str, Any]],
-    body: bytes,
-    default_source: str,
-) -> JsonResponse:
-    """Parse, validate and store; every way out leaves its outcome on the record."""
-
-    def receive() -> IntakeResult:
-        data = parse(body)
-        source = data.get("source") if isinstance(data.get("source"), str) else default_source
-        return lead_receive(dealer=dealer, data=data, record=record, default_source=source or "api")
-
-    return intake_respond(record=record, receive=receive)
-
-
-def intake_respond(
-    *, record: IntakeRecord, receive: Callable[[], IntakeResult | None]
-) -> JsonResponse:
-    """Run ``receive`` and answer for it: 400 unreadable, 422 invalid, 500 recorded for replay."""
-    try:
-        result = receive()
-    except PayloadError as exc:
-        return rejected(record, 400, exc.message)
-    except LeadInvalid as exc:
-        return rejected(record, 422, "invalid lead", exc.errors)
-    except IntakeTemporaryFailure as exc:
-        log.warning("intake %s failed for now: %s", record.pk, exc)
-        intake_record_fail(record=record, error=str(exc))
-        return failed(record, "a portal's API failed; the request was recorded and will be retried")
-    except Exception as exc:
-        log.exception("intake %s failed", record.pk)
-        intake_record_fail(record=record, error=f"{type(exc).__name__}: {exc}")
-        return failed(record, "internal error; the request was recorded and can be replayed")
-    if result is None:
-        return JsonResponse({"outcome": record.outcome, "intake_id": record.pk}, status=200)
-    return accepted(result)
+    return answer(
+        intake_run(record=record, dealer=dealer, parse=parse, body=body, default_source=fmt)
+    )
 
 
 def intake_open(
@@ -250,11 +190,6 @@ def intake_open(
     return record, dealer, body, size
 
 
-def too_large(record: IntakeRecord, size: int, limit: int | None = None) -> JsonResponse:
-    limit = limit or settings.LEADFLOW_MAX_BODY_BYTES
-    return rejected(record, 413, f"body of {size} bytes is over the limit of {limit} bytes")
-
-
 # --- Google Ads lead forms --------------------------------------------------------------------
 
 
@@ -274,14 +209,14 @@ def google_ads_webhook(request: HttpRequest, dealer_slug: str) -> JsonResponse:
     if dealer is None:
         return rejected(record, 404, f"no dealer {dealer_slug!r}")
     if size > settings.LEADFLOW_MAX_BODY_BYTES:
-        return too_large(record, size)
+        return answer(intake_too_large(record, size))
     try:
         key, lead = parse_google_ads(body)
     except PayloadError as exc:
         return rejected(record, 400, exc.message)
     if not google_key_matches(dealer, key):
         return rejected(record, 401, "missing or wrong google_key")
-    response = intake_run(
+    outcome = intake_run(
         record=record,
         dealer=dealer,
         parse=lambda _body: lead,
@@ -289,7 +224,7 @@ def google_ads_webhook(request: HttpRequest, dealer_slug: str) -> JsonResponse:
         default_source="google-ads",
     )
     # Google wants exactly a 200 with an empty JSON object, for new leads and redeliveries alike.
-    return JsonResponse({}, status=200) if response.status_code < 300 else response
+    return JsonResponse({}, status=200) if outcome.status_code < 300 else answer(outcome)
 
 
 # --- Meta Lead Ads ------------------------------------------------------------------------------
@@ -306,14 +241,16 @@ def meta_webhook(request: HttpRequest, dealer_slug: str) -> HttpResponse:
         return rejected(record, 404, f"no dealer {dealer_slug!r}")
     # Size first: the signature covers the whole body, which is not read past the limit.
     if size > settings.LEADFLOW_MAX_BODY_BYTES:
-        return too_large(record, size)
+        return answer(intake_too_large(record, size))
     if not meta_signature_valid(
         body, request.headers.get("X-Hub-Signature-256"), settings.META_APP_SECRET
     ):
         return rejected(record, 401, "missing or wrong X-Hub-Signature-256")
-    return intake_respond(
-        record=record,
-        receive=lambda: meta_notification_receive(record=record, dealer=dealer, body=body),
+    return answer(
+        intake_respond(
+            record=record,
+            receive=lambda: meta_notification_receive(record=record, dealer=dealer, body=body),
+        )
     )
 
 
@@ -366,7 +303,7 @@ def inventory_webhook(request: HttpRequest, dealer_slug: str) -> JsonResponse:
     ):
         return rejected(record, 401, "missing or wrong X-LeadFlow-Signature")
     if size > limit:
-        return too_large(record, size, limit)
+        return answer(intake_too_large(record, size, limit))
     if fmt is None:
         return rejected(record, 415, f"no reader for {request.content_type!r}; send JSON or CSV")
     try:
@@ -380,6 +317,8 @@ def inventory_webhook(request: HttpRequest, dealer_slug: str) -> JsonResponse:
     except Exception as exc:
         log.exception("inventory intake %s failed", record.pk)
         intake_record_fail(record=record, error=f"{type(exc).__name__}: {exc}")
-        return failed(record, "internal error; the request was recorded, nothing was changed")
+        return answer(
+            intake_failed(record, "internal error; the request was recorded, nothing was changed")
+        )
     intake_record_settle(record=record, outcome=IntakeRecord.Outcome.IMPORTED, status_code=200)
     return JsonResponse({**result.as_json(), "intake_id": record.pk}, status=200)

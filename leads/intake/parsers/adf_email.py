@@ -14,8 +14,8 @@ from email.parser import BytesParser
 from email.policy import default as default_policy
 from typing import Any
 
-from leads.parsers import PayloadError
-from leads.parsers.adf import parse_adf
+from leads.intake.parsers import PayloadError
+from leads.intake.parsers.adf import parse_adf
 
 __all__ = ["adf_documents", "parse_adf_email"]
 

@@ -6,10 +6,10 @@ import datetime as dt
 
 import pytest
 
+from leads.intake.pipeline import intake_record_replay
 from leads.models import IntakeRecord, Lead
-from leads.services import intake_record_replay
 from tests.conftest import TOKEN_B
-from tests.leads.portals import adf_document, post_adf
+from tests.leads.intake.portals import adf_document, post_adf
 
 
 @pytest.mark.parametrize("content_type", ["application/xml", "text/xml; charset=utf-8"])
