@@ -21,7 +21,6 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
-from django.db.models import F, Func, Q
 from django.utils import timezone
 
 from dealers.models import Dealer, Vehicle
@@ -30,7 +29,6 @@ CSV_TYPES = ("text/csv", "application/csv", "text/comma-separated-values")
 JSON_TYPES = ("application/json",)
 MAX_ROWS = 20_000
 MAX_PRICE = Decimal("100000000")
-SIMILAR_PRICE_BAND = Decimal("0.20")  # ± 20 % of the sold car's price
 
 # Column names (CSV) and keys (JSON) a row may use, mapped to the field they fill. German
 # names are what dealer management systems commonly export.
@@ -273,6 +271,32 @@ def vehicle_clean(row: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
     if nested:
         out["stock_number"] = out["vin"] = ""
         return out, [f"{name}: a single value is expected" for name in nested]
+    _clean_keys(row, out, errors)
+    for name, limit in TEXT_LIMITS.items():
+        if name in row:
+            value = str(row[name] if row[name] is not None else "").strip()
+            if len(value) > limit:
+                errors.append(f"{name}: at most {limit} characters")
+            out[name] = value[:limit]
+    _clean_numbers(row, out, errors)
+    if "condition" in row:
+        condition = CONDITIONS.get(str(row["condition"] or "").strip().lower())
+        if condition is None:
+            errors.append("condition: new or used")
+        else:
+            out["condition"] = condition
+    for name in ("listing_url", "photo_url"):
+        if name in row:
+            out[name] = _clean_url(name, row[name], errors)
+    status = str(row.get("status") or "available").strip().lower()
+    if status not in STATUSES:
+        errors.append("status: available or sold")
+    else:
+        out["status"] = STATUSES[status]
+    return out, errors
+
+
+def _clean_keys(row: dict[str, Any], out: dict[str, Any], errors: list[str]) -> None:
     stock = normalise_key(row.get("stock_number"))
     vin = normalise_key(row.get("vin"))
     if not stock and not vin:
@@ -282,12 +306,9 @@ def vehicle_clean(row: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
     if vin and not _VIN.match(vin):
         errors.append(f"vin: {vin[:40]!r} is not a VIN (up to 17 letters and digits, no I, O, Q)")
     out["stock_number"], out["vin"] = stock, vin
-    for name, limit in TEXT_LIMITS.items():
-        if name in row:
-            value = str(row[name] if row[name] is not None else "").strip()
-            if len(value) > limit:
-                errors.append(f"{name}: at most {limit} characters")
-            out[name] = value[:limit]
+
+
+def _clean_numbers(row: dict[str, Any], out: dict[str, Any], errors: list[str]) -> None:
     if "year" in row:
         try:
             out["year"] = _int(row["year"], 1900, timezone.now().year + 2)
@@ -308,29 +329,18 @@ def vehicle_clean(row: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
             out["price"] = price
         except (TypeError, ValueError, InvalidOperation):
             errors.append(f"price: {str(row['price'])[:30]!r} is not a price")
-    if "condition" in row:
-        condition = CONDITIONS.get(str(row["condition"] or "").strip().lower())
-        if condition is None:
-            errors.append("condition: new or used")
-        else:
-            out["condition"] = condition
-    for name in ("listing_url", "photo_url"):
-        if name in row:
-            url = str(row[name] or "").strip()
-            if url:
-                try:
-                    _url(url)
-                    if len(url) > 500:
-                        raise ValidationError("too long")
-                except ValidationError:
-                    errors.append(f"{name}: not an http(s) URL of at most 500 characters")
-            out[name] = url
-    status = str(row.get("status") or "available").strip().lower()
-    if status not in STATUSES:
-        errors.append("status: available or sold")
-    else:
-        out["status"] = STATUSES[status]
-    return out, errors
+
+
+def _clean_url(name: str, value: Any, errors: list[str]) -> str:
+    url = str(value or "").strip()
+    if url:
+        try:
+            _url(url)
+            if len(url) > 500:
+                raise ValidationError("too long")
+        except ValidationError:
+            errors.append(f"{name}: not an http(s) URL of at most 500 characters")
+    return url
 
 
 # -- applying ----------------------------------------------------------------------------------
@@ -448,54 +458,3 @@ def _apply(vehicle: Vehicle, values: dict[str, Any], now: dt.datetime) -> bool:
     elif vehicle.status == Vehicle.Status.AVAILABLE and vehicle.sold_at is not None:
         vehicle.sold_at = None
     return changed
-
-
-# -- looking up --------------------------------------------------------------------------------
-
-
-def vehicle_match(*, dealer: Dealer, stock_number: str = "", vin: str = "") -> Vehicle | None:
-    """The car of the dealer's stock with this stock number, else this VIN."""
-    stock_number, vin = normalise_key(stock_number), normalise_key(vin)
-    match = Q()
-    if stock_number:
-        match |= Q(stock_number=stock_number)
-    if vin:
-        match |= Q(vin=vin)
-    if not match:
-        return None
-    found = list(Vehicle.objects.filter(match, dealer=dealer)[:2])
-    if len(found) == 2 and stock_number:
-        # The stock number names the dealer's own car; a VIN typed into a portal may be stale.
-        return next(v for v in found if v.stock_number == stock_number)
-    return found[0] if found else None
-
-
-class _Abs(Func):
-    function = "ABS"
-
-
-def vehicles_similar(*, vehicle: Vehicle, limit: int = 2) -> list[Vehicle]:
-    """Cars in stock like ``vehicle``: the same make and model first, then the same price
-    band (± 20 %), each closest in price first."""
-    found: list[Vehicle] = []
-    in_stock = Vehicle.objects.filter(dealer_id=vehicle.dealer_id).in_stock().exclude(pk=vehicle.pk)
-
-    def closest(queryset) -> list[Vehicle]:
-        exclude = [v.pk for v in found]
-        queryset = queryset.exclude(pk__in=exclude)
-        if vehicle.price is not None:
-            queryset = queryset.annotate(distance=_Abs(F("price") - vehicle.price)).order_by(
-                F("distance").asc(nulls_last=True), "pk"
-            )
-        else:
-            queryset = queryset.order_by("price", "pk")
-        return list(queryset[: limit - len(found)])
-
-    if vehicle.make and vehicle.model:
-        found += closest(in_stock.filter(make__iexact=vehicle.make, model__iexact=vehicle.model))
-    if len(found) < limit and vehicle.price:
-        band = vehicle.price * SIMILAR_PRICE_BAND
-        found += closest(
-            in_stock.filter(price__gte=vehicle.price - band, price__lte=vehicle.price + band)
-        )
-    return found

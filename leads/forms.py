@@ -6,10 +6,11 @@ import re
 from django import forms
 from django.db.models import Q, QuerySet
 from django.utils import formats, timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from dealers.models import Dealer, Salesperson
-from leads.labels import reason_label
+from leads.labels import LOST_REASONS, reason_label
 from leads.models import Lead
 
 MILESTONE_CHOICES = [("", "—"), *((m, Lead.Status(m).label) for m in Lead.MILESTONES)]
@@ -248,18 +249,8 @@ class LostForm(forms.Form):
         self.fields["reason"].choices = [(r, _lost_reason_label(r)) for r in dealer.lost_reasons]
 
 
-def _lost_reason_label(reason: str) -> str:
-    return LOST_REASON_LABELS.get(reason, reason)
-
-
-LOST_REASON_LABELS = {
-    "no contact": _("no contact"),
-    "bought elsewhere": _("bought elsewhere"),
-    "not interested": _("not interested"),
-    "no budget": _("no budget"),
-    "wrong data": _("wrong data"),
-    "vehicle sold": _("vehicle sold"),
-}
+def _lost_reason_label(reason: str) -> str | Promise:
+    return LOST_REASONS.get(reason, reason)
 
 
 FREE_TEXT = "free"

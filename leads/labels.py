@@ -97,6 +97,17 @@ OUTCOMES: dict[str, Promise] = {
     "lost": _("lost"),
 }
 
+# The reasons a dealer starts with for lost leads (dealers.models.default_lost_reasons); a
+# dealer's own reasons are shown as they are written.
+LOST_REASONS: dict[str, Promise] = {
+    "no contact": _("no contact"),
+    "bought elsewhere": _("bought elsewhere"),
+    "not interested": _("not interested"),
+    "no budget": _("no budget"),
+    "wrong data": _("wrong data"),
+    "vehicle sold": _("vehicle sold"),
+}
+
 # Why attempts were cancelled or moved, why a lead was lost or went to the BDC.
 REASONS: dict[str, Promise] = {
     "reached": _("reached"),
@@ -117,12 +128,7 @@ REASONS: dict[str, Promise] = {
     "after_hours": _("after hours"),
     "after_bdc_hour": _("after the BDC hour"),
     "nobody_available": _("nobody available"),
-    "no contact": _("no contact"),
-    "bought elsewhere": _("bought elsewhere"),
-    "not interested": _("not interested"),
-    "no budget": _("no budget"),
-    "wrong data": _("wrong data"),
-    "vehicle sold": _("vehicle sold"),
+    **LOST_REASONS,
     "wrong number": _("the phone number is wrong"),
 }
 STATUS_LABELS = dict(Lead.Status.choices)

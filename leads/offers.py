@@ -6,8 +6,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from dealers.inventory import vehicle_match, vehicles_similar
 from dealers.models import Vehicle
+from dealers.stock import vehicle_match, vehicles_similar
 from leads.models import Lead
 
 AVAILABLE, SOLD, UNKNOWN = "available", "sold", "unknown"

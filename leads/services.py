@@ -212,7 +212,9 @@ def lead_add_note(*, lead: Lead, by: Salesperson, note: str) -> LeadEvent:
     return lead.log(LeadEvent.Kind.NOTE, by=by, note=note.strip())
 
 
-def lead_opt_out(*, lead: Lead, by: Salesperson) -> LeadEvent | None:
+def lead_mark_opted_out(*, lead: Lead, by: Salesperson) -> LeadEvent | None:
+    """This lead only, when the follow-up engine is not running: no further contact on it.
+    The person's opt-out across all their leads (the suppression list) is the engine's."""
     with transaction.atomic():
         event = _locked(lead).opt_out(by=by, via="salesperson")
         engine_stop_on_commit(lead=lead, reason="opted out")

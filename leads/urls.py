@@ -3,13 +3,13 @@ from __future__ import annotations
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from leads import views
+from leads import lead_actions, views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("queue/", views.queue, name="queue"),
     path("leads/<int:pk>/", views.lead_detail, name="lead"),
-    path("leads/<int:pk>/<slug:action>/", views.lead_action, name="lead-action"),
+    path("leads/<int:pk>/<slug:action>/", lead_actions.lead_action, name="lead-action"),
     path("accounts/login/", views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(

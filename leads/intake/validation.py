@@ -62,31 +62,50 @@ def _section(data: dict, key: str, errors: dict[str, list[str]]) -> dict:
     return value
 
 
-def clean_lead(data: dict[str, Any], *, region: str) -> dict[str, Any]:
-    """Lead field values from a canonical lead dict; raises LeadInvalid with per-field errors."""
-    errors: dict[str, list[str]] = {}
-    out: dict[str, Any] = {}
+class _Errors(dict[str, list[str]]):
+    """Per-field errors, collected while every field is cleaned (the portal sees them all)."""
 
-    def text(path: str, value: Any, limit: int) -> str:
+    def text(self, path: str, value: Any, limit: int) -> str:
         try:
             return _text(value, limit)
         except TypeError:
-            errors[path] = ["must be text"]
+            self[path] = ["must be text"]
             return ""
 
+
+def clean_lead(data: dict[str, Any], *, region: str) -> dict[str, Any]:
+    """Lead field values from a canonical lead dict; raises LeadInvalid with per-field errors."""
+    errors = _Errors()
+    text = errors.text
     customer = _section(data, "customer", errors)
     vehicle = _section(data, "vehicle", errors)
     consent = _section(data, "consent", errors)
 
-    out["source"] = text("source", data.get("source"), 40)
-    out["external_id"] = text("external_id", data.get("external_id"), 200)
-    out["first_name"] = text("customer.first_name", customer.get("first_name"), 100)
-    out["last_name"] = text("customer.last_name", customer.get("last_name"), 100)
-    out["language"] = text("customer.language", customer.get("language"), 8).lower()
-    out["postal_code"] = text("customer.postal_code", customer.get("postal_code"), 20)
-    out["message"] = text("message", data.get("message"), 10_000)
+    out: dict[str, Any] = {
+        "source": text("source", data.get("source"), 40),
+        "external_id": text("external_id", data.get("external_id"), 200),
+        "first_name": text("customer.first_name", customer.get("first_name"), 100),
+        "last_name": text("customer.last_name", customer.get("last_name"), 100),
+        "language": text("customer.language", customer.get("language"), 8).lower(),
+        "postal_code": text("customer.postal_code", customer.get("postal_code"), 20),
+        "message": text("message", data.get("message"), 10_000),
+    }
+    asked_channel = _clean_contact(customer, region, out, errors)
+    _clean_vehicle(vehicle, out, errors)
+    _clean_consent(consent, asked_channel, out, errors)
+    out["portal_received_at"] = _clean_received(data.get("received_at"), errors)
+    out["is_test"] = data.get("is_test") is True
 
-    email = text("customer.email", customer.get("email"), 254).lower()
+    if errors:
+        raise LeadInvalid(dict(errors))
+    return out
+
+
+def _clean_contact(
+    customer: dict[str, Any], region: str, out: dict[str, Any], errors: _Errors
+) -> str:
+    """Email, phone and preferred channel; returns the channel the customer asked for."""
+    email = errors.text("customer.email", customer.get("email"), 254).lower()
     if email:
         try:
             validate_email(email)
@@ -95,7 +114,7 @@ def clean_lead(data: dict[str, Any], *, region: str) -> dict[str, Any]:
             email = ""
     out["email"] = email
 
-    phone = text("customer.phone", customer.get("phone"), 40)
+    phone = errors.text("customer.phone", customer.get("phone"), 40)
     if phone:
         try:
             phone = normalize_phone(phone, region)
@@ -111,13 +130,19 @@ def clean_lead(data: dict[str, Any], *, region: str) -> dict[str, Any]:
     ):
         errors["customer"] = ["a phone number or an email address is required"]
 
-    channel = text("customer.preferred_channel", customer.get("preferred_channel"), 20).lower()
+    channel = errors.text(
+        "customer.preferred_channel", customer.get("preferred_channel"), 20
+    ).lower()
     if channel and channel not in Lead.Channel.values:
         errors["customer.preferred_channel"] = [
             f"{channel!r} is not one of {', '.join(Lead.Channel.values)}"
         ]
     out["preferred_channel"] = channel or (Lead.Channel.PHONE if phone else Lead.Channel.EMAIL)
+    return channel
 
+
+def _clean_vehicle(vehicle: dict[str, Any], out: dict[str, Any], errors: _Errors) -> None:
+    text = errors.text
     out["vehicle_make"] = text("vehicle.make", vehicle.get("make"), 60)
     out["vehicle_model"] = " ".join(
         p
@@ -133,27 +158,39 @@ def clean_lead(data: dict[str, Any], *, region: str) -> dict[str, Any]:
     if condition and condition not in Lead.Condition.values:
         errors["vehicle.condition"] = [f"{condition!r} is not one of new, used"]
     out["vehicle_condition"] = condition if condition in Lead.Condition.values else ""
-    year = vehicle.get("year")
-    out["vehicle_year"] = None
-    if year not in (None, ""):
-        try:
-            out["vehicle_year"] = int(str(year).strip())
-            if not 1900 <= out["vehicle_year"] <= 2100:
-                raise ValueError
-        except (TypeError, ValueError):
-            errors["vehicle.year"] = [f"{year!r} is not a model year"]
-            out["vehicle_year"] = None
-    price = vehicle.get("price")
-    out["vehicle_price"] = None
-    if price not in (None, ""):
-        try:
-            out["vehicle_price"] = Decimal(str(price)).quantize(Decimal("0.01"))
-            if not 0 <= out["vehicle_price"] < Decimal("100000000"):
-                raise InvalidOperation
-        except (InvalidOperation, ValueError):
-            errors["vehicle.price"] = [f"{price!r} is not a price"]
-            out["vehicle_price"] = None
+    out["vehicle_year"] = _clean_year(vehicle.get("year"), errors)
+    out["vehicle_price"] = _clean_price(vehicle.get("price"), errors)
 
+
+def _clean_year(year: Any, errors: _Errors) -> int | None:
+    if year in (None, ""):
+        return None
+    try:
+        value = int(str(year).strip())
+        if not 1900 <= value <= 2100:
+            raise ValueError
+    except (TypeError, ValueError):
+        errors["vehicle.year"] = [f"{year!r} is not a model year"]
+        return None
+    return value
+
+
+def _clean_price(price: Any, errors: _Errors) -> Decimal | None:
+    if price in (None, ""):
+        return None
+    try:
+        value = Decimal(str(price)).quantize(Decimal("0.01"))
+        if not 0 <= value < Decimal("100000000"):
+            raise InvalidOperation
+    except (InvalidOperation, ValueError):
+        errors["vehicle.price"] = [f"{price!r} is not a price"]
+        return None
+    return value
+
+
+def _clean_consent(
+    consent: dict[str, Any], channel: str, out: dict[str, Any], errors: _Errors
+) -> None:
     for key in ("phone", "email", "whatsapp"):
         value = consent.get(key)
         if value is not None and not isinstance(value, bool):
@@ -166,20 +203,16 @@ def clean_lead(data: dict[str, Any], *, region: str) -> dict[str, Any]:
             value if isinstance(value, bool) else (True if channel == key else None)
         )
 
-    received = data.get("received_at")
-    out["portal_received_at"] = None
-    if received not in (None, ""):
-        try:
-            parsed = parse_datetime(str(received)) if isinstance(received, str) else None
-        except ValueError:
-            # Well-formed but impossible, such as 2026-02-30.
-            parsed = None
-        if parsed is None:
-            errors["received_at"] = [f"{received!r} is not an ISO 8601 date and time"]
-        else:
-            out["portal_received_at"] = parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
-    out["is_test"] = data.get("is_test") is True
 
-    if errors:
-        raise LeadInvalid(errors)
-    return out
+def _clean_received(received: Any, errors: _Errors) -> dt.datetime | None:
+    if received in (None, ""):
+        return None
+    try:
+        parsed = parse_datetime(str(received)) if isinstance(received, str) else None
+    except ValueError:
+        # Well-formed but impossible, such as 2026-02-30.
+        parsed = None
+    if parsed is None:
+        errors["received_at"] = [f"{received!r} is not an ISO 8601 date and time"]
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)

@@ -265,8 +265,15 @@ def test_sandbox_panel_query_count_does_not_grow_with_messages(
 
 
 def test_read_timeline_data_is_json(conversation):
-    for event in conversation.events.filter(kind=LeadEvent.Kind.MESSAGE):
-        json.dumps(event.data)
+    events = list(conversation.events.filter(kind=LeadEvent.Kind.MESSAGE))
+    assert {event.data["channel"] for event in events} == {"whatsapp", "email"}
+    sent = {message.pk: message for message in OutboundMessage.objects.filter(lead=conversation)}
+    for event in events:
+        # Read back from the database, the data is plain JSON naming the message it logs.
+        assert json.loads(json.dumps(event.data)) == event.data
+        message = sent[event.data["message"]]
+        assert (event.data["channel"], event.data["purpose"]) == (message.channel, message.purpose)
+        assert event.data["status"] in OutboundMessage.Status.values
 
 
 def test_window_follows_the_clock(messages_twilio, dealer_a):

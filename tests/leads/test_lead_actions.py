@@ -28,9 +28,9 @@ class RecordingEngine:
         self.calls.append(("send_message", lead.pk, channel, template, text))
 
     def opt_out(self, *, lead, by) -> bool:
-        from leads.services import lead_opt_out
+        from leads.services import lead_mark_opted_out
 
-        return lead_opt_out(lead=lead, by=by) is not None
+        return lead_mark_opted_out(lead=lead, by=by) is not None
 
     def consent_record(self, *, lead, by, channel, given, note) -> None:
         self.calls.append(("consent_record", lead.pk, channel, given, note))

@@ -18,7 +18,7 @@ import re
 from typing import Any
 
 from leads.intake.parsers import PayloadError, as_text
-from leads.intake.parsers.adf import normalise_datetime, split_full_name
+from leads.intake.parsers.canonical import FormAnswers, canonical_lead
 from leads.intake.parsers.json_lead import parse_json_lead
 
 __all__ = ["parse_google_ads"]
@@ -79,67 +79,52 @@ def parse_google_ads(body: bytes) -> tuple[str, dict[str, Any]]:
     key = data.get("google_key")
     google_key = key if isinstance(key, str) else ""
 
-    customer: dict[str, Any] = {}
-    address: dict[str, Any] = {}
-    vehicle: dict[str, Any] = {}
-    fallbacks: dict[str, str] = {}
-    full_name = ""
-    lines: list[str] = []
+    lead = canonical_lead(
+        source="google-ads",
+        answers=_read_columns(columns),
+        external_id=as_text(data.get("lead_id")),
+        received_at=as_text(data.get("lead_submit_time")),
+        is_test=data.get("is_test") is True or as_text(data.get("is_test")).lower() == "true",
+    )
+    lead["google_ads"] = {
+        field: data[field] for field in _META_FIELDS if _is_scalar(data.get(field))
+    }
+    return google_key, lead
 
+
+def _read_columns(columns: list[Any]) -> FormAnswers:
+    answers = FormAnswers()
     for column in columns:
         if not isinstance(column, dict):
             continue
         column_id = as_text(column.get("column_id")).upper()
         value = as_text(column.get("string_value"))
         label = as_text(column.get("column_name")) or column_id.replace("_", " ").capitalize()
-        if not value:
-            continue
-        if column_id == "FULL_NAME":
-            full_name = value
-        elif column_id in _CUSTOMER_COLUMNS or column_id in _ADDRESS_COLUMNS:
-            if column_id in _CUSTOMER_COLUMNS:
-                customer.setdefault(_CUSTOMER_COLUMNS[column_id], value)
-            if column_id in _ADDRESS_COLUMNS:
-                address.setdefault(_ADDRESS_COLUMNS[column_id], value)
-        elif column_id in _FALLBACK_COLUMNS:
-            fallbacks.setdefault(_FALLBACK_COLUMNS[column_id], value)
-        elif column_id == "VEHICLE_MODEL":
-            vehicle.setdefault("model", value)
-        elif column_id == "VEHICLE_CONDITION" and (condition := _condition(value)):
-            vehicle.setdefault("condition", condition)
-        elif column_id == "PREFERRED_CONTACT_METHOD" and (channel := _channel(value)):
-            customer.setdefault("preferred_channel", channel)
-        else:
-            # Vehicle type, preferred dealership, purchase timeline, custom questions: nothing in
-            # the canonical dict for them, but the salesperson should read them before calling.
-            lines.append(f"{label}: {value}")
+        if value:
+            _sort_column(answers, column_id, label, value)
+    return answers
 
-    if full_name:
-        first, last = split_full_name(full_name)
-        customer.setdefault("first_name", first)
-        customer.setdefault("last_name", last)
-    for field, value in fallbacks.items():
-        customer.setdefault(field, value)
-    if address:
-        customer["address"] = address
 
-    lead: dict[str, Any] = {"source": "google-ads"}
-    if lead_id := as_text(data.get("lead_id")):
-        lead["external_id"] = lead_id
-    if submitted := as_text(data.get("lead_submit_time")):
-        lead["received_at"] = normalise_datetime(submitted)
-    customer = {k: v for k, v in customer.items() if v}
-    if customer:
-        lead["customer"] = customer
-    if vehicle:
-        lead["vehicle"] = vehicle
-    if lines:
-        lead["message"] = "\n".join(lines)
-    lead["is_test"] = data.get("is_test") is True or as_text(data.get("is_test")).lower() == "true"
-    lead["google_ads"] = {
-        field: data[field] for field in _META_FIELDS if _is_scalar(data.get(field))
-    }
-    return google_key, lead
+def _sort_column(answers: FormAnswers, column_id: str, label: str, value: str) -> None:
+    if column_id == "FULL_NAME":
+        answers.full_name = value
+    elif column_id in _CUSTOMER_COLUMNS or column_id in _ADDRESS_COLUMNS:
+        if column_id in _CUSTOMER_COLUMNS:
+            answers.customer.setdefault(_CUSTOMER_COLUMNS[column_id], value)
+        if column_id in _ADDRESS_COLUMNS:
+            answers.address.setdefault(_ADDRESS_COLUMNS[column_id], value)
+    elif column_id in _FALLBACK_COLUMNS:
+        answers.fallbacks.setdefault(_FALLBACK_COLUMNS[column_id], value)
+    elif column_id == "VEHICLE_MODEL":
+        answers.vehicle.setdefault("model", value)
+    elif column_id == "VEHICLE_CONDITION" and (condition := _condition(value)):
+        answers.vehicle.setdefault("condition", condition)
+    elif column_id == "PREFERRED_CONTACT_METHOD" and (channel := _channel(value)):
+        answers.customer.setdefault("preferred_channel", channel)
+    else:
+        # Vehicle type, preferred dealership, purchase timeline, custom questions: nothing in
+        # the canonical dict for them, but the salesperson should read them before calling.
+        answers.lines.append(f"{label}: {value}")
 
 
 def _is_scalar(value: Any) -> bool:

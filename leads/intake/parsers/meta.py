@@ -16,7 +16,7 @@ import re
 from typing import Any
 
 from leads.intake.parsers import PayloadError, as_text
-from leads.intake.parsers.adf import normalise_datetime, split_full_name
+from leads.intake.parsers.canonical import FormAnswers, canonical_lead
 from leads.intake.parsers.json_lead import parse_json_lead
 
 __all__ = ["map_meta_lead", "meta_signature_valid", "parse_meta_notification"]
@@ -147,13 +147,32 @@ def map_meta_lead(lead: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(field_data, list):
         raise PayloadError("Meta lead 'field_data' must be a list")
 
-    customer: dict[str, Any] = {}
-    address: dict[str, Any] = {}
-    vehicle: dict[str, Any] = {}
-    full_name = ""
-    lines: list[str] = []
-    is_test = False
+    answers, is_test = _read_fields(field_data)
+    year = answers.vehicle.get("year")
+    if isinstance(year, str) and year.isdigit() and len(year) == 4:
+        answers.vehicle["year"] = int(year)
+    out = canonical_lead(
+        source="meta",
+        answers=answers,
+        external_id=as_text(lead.get("id")),
+        received_at=as_text(lead.get("created_time")),
+        is_test=is_test,
+    )
+    meta = {
+        key: as_text(lead.get(key))
+        for key in ("ad_id", "adset_id", "campaign_id", "form_id", "platform")
+        if as_text(lead.get(key))
+    }
+    if isinstance(lead.get("is_organic"), bool):
+        meta["is_organic"] = lead["is_organic"]
+    out["meta"] = meta
+    return out
 
+
+def _read_fields(field_data: list[Any]) -> tuple[FormAnswers, bool]:
+    """The form's answers, and whether Meta's testing tool filled them in."""
+    answers = FormAnswers()
+    is_test = False
     for field in field_data:
         if not isinstance(field, dict):
             continue
@@ -164,62 +183,29 @@ def map_meta_lead(lead: dict[str, Any]) -> dict[str, Any]:
             continue
         if value.lower().startswith(_TEST_LEAD_MARKER):
             is_test = True
-        if name == "full_name":
-            full_name = value
-            continue
-        matched = False
+        _sort_field(answers, name, raw_name, value)
+    return answers, is_test
+
+
+def _sort_field(answers: FormAnswers, name: str, raw_name: str, value: str) -> None:
+    if name == "full_name":
+        answers.full_name = value
+        return
+    if name in _CUSTOMER_FIELDS or name in _ADDRESS_FIELDS:
         if name in _CUSTOMER_FIELDS:
-            customer.setdefault(_CUSTOMER_FIELDS[name], value)
-            matched = True
+            answers.customer.setdefault(_CUSTOMER_FIELDS[name], value)
         if name in _ADDRESS_FIELDS:
-            address.setdefault(_ADDRESS_FIELDS[name], value)
-            matched = True
-        if matched:
-            continue
-        if name in _VEHICLE_FIELDS:
-            vehicle.setdefault(_VEHICLE_FIELDS[name], value)
-        elif name in _CONDITION_FIELDS and (condition := _condition(value)):
-            vehicle.setdefault("condition", condition)
-        elif _looks_like_model_question(name) and "model" not in vehicle:
-            vehicle["model"] = value
-        else:
-            lines.append(f"{raw_name}: {value}")
-
-    if full_name:
-        first, last = split_full_name(full_name)
-        customer.setdefault("first_name", first)
-        customer.setdefault("last_name", last)
-    if address:
-        customer["address"] = address
-    if (
-        isinstance(vehicle.get("year"), str)
-        and vehicle["year"].isdigit()
-        and len(vehicle["year"]) == 4
-    ):
-        vehicle["year"] = int(vehicle["year"])
-
-    out: dict[str, Any] = {"source": "meta"}
-    if lead_id := as_text(lead.get("id")):
-        out["external_id"] = lead_id
-    if created := as_text(lead.get("created_time")):
-        out["received_at"] = normalise_datetime(created)
-    customer = {k: v for k, v in customer.items() if v}
-    if customer:
-        out["customer"] = customer
-    if vehicle:
-        out["vehicle"] = vehicle
-    if lines:
-        out["message"] = "\n".join(lines)
-    out["is_test"] = is_test
-    meta = {
-        key: as_text(lead.get(key))
-        for key in ("ad_id", "adset_id", "campaign_id", "form_id", "platform")
-        if as_text(lead.get(key))
-    }
-    if isinstance(lead.get("is_organic"), bool):
-        meta["is_organic"] = lead["is_organic"]
-    out["meta"] = meta
-    return out
+            answers.address.setdefault(_ADDRESS_FIELDS[name], value)
+        return
+    vehicle = answers.vehicle
+    if name in _VEHICLE_FIELDS:
+        vehicle.setdefault(_VEHICLE_FIELDS[name], value)
+    elif name in _CONDITION_FIELDS and (condition := _condition(value)):
+        vehicle.setdefault("condition", condition)
+    elif _looks_like_model_question(name) and "model" not in vehicle:
+        vehicle["model"] = value
+    else:
+        answers.lines.append(f"{raw_name}: {value}")
 
 
 def _values(values: Any) -> list[str]:

@@ -181,8 +181,77 @@ def _speed_factor(delay: dt.timedelta) -> float:
     )
 
 
+@dataclass
+class _Story:
+    """One demo lead being written: the row, who looks after it, and its timeline to be."""
+
+    lead: Lead
+    rep: Salesperson
+    now: dt.datetime
+    plan: list[tuple[str, dt.datetime, dict]]
+
+    def move(self, status: str, at: dt.datetime, reason: str = "") -> bool:
+        """Move the lead on as the engine would, unless that is still in the future."""
+        if at > self.now:
+            return False
+        lead = self.lead
+        data = {"from": lead.status, "to": status, "actor": self.rep}
+        if reason:
+            data["reason"] = reason
+            lead.lost_reason = reason
+        milestone = Lead.MILESTONES.get(status)
+        if milestone:
+            setattr(lead, milestone, at)
+        lead.status = status
+        self.plan.append((LeadEvent.Kind.STATUS, at, data))
+        return True
+
+
 def _lead(rng, dealer, number, received, now, sellers, bdc, skill, speed):
     source = rng.choices(SOURCES, weights=[s.share for s in SOURCES])[0]
+    story = _received(rng, dealer, number, received, now, source, sellers, bdc)
+    lead, rep, plan = story.lead, story.rep, story.plan
+    delay = _ring_delay(rng, speed[rep.pk])
+    ring = received + delay
+    if ring > now:
+        lead.next_action, lead.next_action_due_at = "call", received + dt.timedelta(minutes=2)
+        return lead, plan
+    lead.first_ring_at = lead.first_attempt_at = ring
+    lead.attempt_count = 1
+    story.move(Lead.Status.CONTACTING, ring)
+    plan.append((LeadEvent.Kind.CALL, ring, {"attempt": 1, "actor": rep}))
+
+    quality = source.quality * skill[rep.pk]
+    reached = rng.random() < min(0.97, 0.88 * quality * _speed_factor(delay))
+    attempts = rng.choices(range(1, 9), weights=[46, 24, 12, 7, 5, 3, 2, 1])[0] if reached else 8
+    attempt_at = ring
+    for attempt in range(2, attempts + 1):
+        attempt_at += dt.timedelta(hours=rng.choice([2, 4, 20, 26, 48]))
+        if attempt_at > now:
+            break
+        lead.attempt_count = attempt
+        plan.append((LeadEvent.Kind.ATTEMPT, attempt_at, {"attempt": attempt, "actor": rep}))
+    # Most salespeople press 1 on the first ring and the customer's phone rings seconds later.
+    if rng.random() < 0.85:
+        lead.customer_rang_at = ring + dt.timedelta(seconds=rng.uniform(8, 40))
+    if not reached or lead.attempt_count < attempts:
+        if attempt_at + dt.timedelta(days=3) < now and lead.attempt_count == attempts:
+            story.move(Lead.Status.LOST, attempt_at + dt.timedelta(days=3), "no contact")
+        else:
+            lead.next_action = "call"
+            lead.next_action_due_at = max(attempt_at + dt.timedelta(hours=4), now)
+        return lead, plan
+    reached_at = attempt_at + dt.timedelta(seconds=rng.uniform(30, 400))
+    if lead.customer_rang_at is None or lead.customer_rang_at > reached_at:
+        lead.customer_rang_at = reached_at - dt.timedelta(seconds=20)
+    if story.move(Lead.Status.REACHED, reached_at):
+        lead.reached_after_attempts = lead.attempt_count
+        _after_reached(rng, story, quality, reached_at)
+    return lead, plan
+
+
+def _received(rng, dealer, number, received, now, source, sellers, bdc) -> _Story:
+    """The lead as it arrived: who it went to, and its first lines on the timeline."""
     local_hour = received.astimezone(dealer.tz).hour
     after_hours = bdc is not None and (local_hour >= 21 or local_hour < 7)
     rep = bdc if after_hours else rng.choice(sellers)
@@ -225,69 +294,23 @@ def _lead(rng, dealer, number, received, now, sellers, bdc, skill, speed):
     ]
     if after_hours:
         plan.append((LeadEvent.Kind.BDC, received, {"reason": "after hours"}))
+    return _Story(lead=lead, rep=rep, now=now, plan=plan)
 
-    def move(status: str, at: dt.datetime, reason: str = "") -> bool:
-        if at > now:
-            return False
-        data = {"from": lead.status, "to": status, "actor": rep}
-        if reason:
-            data["reason"] = reason
-            lead.lost_reason = reason
-        milestone = Lead.MILESTONES.get(status)
-        if milestone:
-            setattr(lead, milestone, at)
-        lead.status = status
-        plan.append((LeadEvent.Kind.STATUS, at, data))
-        return True
 
-    delay = _ring_delay(rng, speed[rep.pk])
-    ring = received + delay
-    if ring > now:
-        lead.next_action, lead.next_action_due_at = "call", received + dt.timedelta(minutes=2)
-        return lead, plan
-    lead.first_ring_at = lead.first_attempt_at = ring
-    lead.attempt_count = 1
-    move(Lead.Status.CONTACTING, ring)
-    plan.append((LeadEvent.Kind.CALL, ring, {"attempt": 1, "actor": rep}))
-
-    quality = source.quality * skill[rep.pk]
-    reached = rng.random() < min(0.97, 0.88 * quality * _speed_factor(delay))
-    attempts = rng.choices(range(1, 9), weights=[46, 24, 12, 7, 5, 3, 2, 1])[0] if reached else 8
-    attempt_at = ring
-    for attempt in range(2, attempts + 1):
-        attempt_at += dt.timedelta(hours=rng.choice([2, 4, 20, 26, 48]))
-        if attempt_at > now:
-            break
-        lead.attempt_count = attempt
-        plan.append((LeadEvent.Kind.ATTEMPT, attempt_at, {"attempt": attempt, "actor": rep}))
-    # Most salespeople press 1 on the first ring and the customer's phone rings seconds later.
-    if rng.random() < 0.85:
-        lead.customer_rang_at = ring + dt.timedelta(seconds=rng.uniform(8, 40))
-    if not reached or lead.attempt_count < attempts:
-        if attempt_at + dt.timedelta(days=3) < now and lead.attempt_count == attempts:
-            move(Lead.Status.LOST, attempt_at + dt.timedelta(days=3), "no contact")
-        else:
-            lead.next_action = "call"
-            lead.next_action_due_at = max(attempt_at + dt.timedelta(hours=4), now)
-        return lead, plan
-    reached_at = attempt_at + dt.timedelta(seconds=rng.uniform(30, 400))
-    if lead.customer_rang_at is None or lead.customer_rang_at > reached_at:
-        lead.customer_rang_at = reached_at - dt.timedelta(seconds=20)
-    if not move(Lead.Status.REACHED, reached_at):
-        return lead, plan
-    lead.reached_after_attempts = lead.attempt_count
-
+def _after_reached(rng, story: _Story, quality: float, reached_at: dt.datetime) -> None:
+    """Appointment, show, sale or loss after the customer was reached, near the 60% rule."""
+    lead, now, move = story.lead, story.now, story.move
     if rng.random() < 0.6 * quality:
         set_at = reached_at + dt.timedelta(hours=rng.uniform(0.1, 30))
         if not move(Lead.Status.APPOINTMENT, set_at):
-            return lead, plan
+            return
         lead.appointment_at = set_at + dt.timedelta(days=rng.uniform(1, 6))
         if lead.appointment_at > now:
             lead.next_action, lead.next_action_due_at = "appointment", lead.appointment_at
-            return lead, plan
+            return
         if rng.random() < 0.8 * (0.5 + quality / 2):
             if not move(Lead.Status.SHOWED, lead.appointment_at):
-                return lead, plan
+                return
             if rng.random() < 0.6 * quality:
                 move(Lead.Status.SOLD, lead.appointment_at + dt.timedelta(days=rng.uniform(0, 5)))
             else:
@@ -312,4 +335,3 @@ def _lead(rng, dealer, number, received, now, sellers, bdc, skill, speed):
         )
     if lead.is_open and lead.status in (Lead.Status.REACHED,):
         lead.next_action, lead.next_action_due_at = "call", max(reached_at, now)
-    return lead, plan

@@ -14,14 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from leads.intake.parsers import PayloadError
-from leads.intake.parsers.adf import (
-    MAX_BODY_BYTES,
-    normalise_datetime,
-    parse_adf,
-    parse_price,
-    slugify_source,
-    split_full_name,
-)
+from leads.intake.parsers.adf import MAX_BODY_BYTES, parse_adf, parse_price, slugify_source
+from leads.intake.parsers.canonical import normalise_datetime, split_full_name
 
 FIXTURES = Path(__file__).parent / "fixtures" / "adf"
 ADF_FIXTURES = sorted(FIXTURES.glob("*.xml"))
@@ -363,9 +357,9 @@ def test_adf_doctype_in_upper_case_after_bom_is_refused():
 
 def test_adf_doctype_is_refused_by_the_parser_too(monkeypatch: pytest.MonkeyPatch):
     # The text pre-check gives the clear message; defusedxml must still stop a DTD on its own.
-    import leads.intake.parsers.adf as adf
+    import leads.intake.parsers.safe_xml as safe_xml
 
-    monkeypatch.setattr(adf, "_DOCTYPE", adf.re.compile(r"(?!)"))
+    monkeypatch.setattr(safe_xml, "_DOCTYPE", safe_xml.re.compile(r"(?!)"))
     assert_refused(XXE_FILE, "dtd", "refused")
     assert_refused(BILLION_LAUGHS, "refused")
 
