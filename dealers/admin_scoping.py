@@ -99,7 +99,16 @@ def check_owned(request: HttpRequest, obj: models.Model) -> None:
     mine = scope_queryset(model._default_manager.filter(pk=obj.pk), dealer)
     if own not in ("pk", "dealer") and obj.pk is not None and not mine.exists():
         raise PermissionDenied("another dealer")
-    for field in model._meta.concrete_fields:
+    _check_relations_owned(obj, dealer)
+    if isinstance(obj, Salesperson) and obj.pk and obj.user_id == request.user.pk:
+        before = Salesperson.objects.filter(pk=obj.pk).values("dealer_id", "role").first()
+        if before != {"dealer_id": obj.dealer_id, "role": obj.role}:
+            raise PermissionDenied("nobody changes their own dealer or role")
+
+
+def _check_relations_owned(obj: models.Model, dealer: Dealer) -> None:
+    """Everything ``obj`` points at (but its own dealer) must be the dealer's too."""
+    for field in type(obj)._meta.concrete_fields:
         if not field.is_relation or field.name == "dealer":
             continue
         value = getattr(obj, field.attname)
@@ -110,10 +119,6 @@ def check_owned(request: HttpRequest, obj: models.Model) -> None:
         related = related_model._default_manager.filter(pk=value)
         if not scope_queryset(related, dealer).exists():
             raise PermissionDenied(f"{field.name} belongs to another dealer")
-    if isinstance(obj, Salesperson) and obj.pk and obj.user_id == request.user.pk:
-        before = Salesperson.objects.filter(pk=obj.pk).values("dealer_id", "role").first()
-        if before != {"dealer_id": obj.dealer_id, "role": obj.role}:
-            raise PermissionDenied("nobody changes their own dealer or role")
 
 
 class ScopedRelatedFieldListFilter(admin.RelatedFieldListFilter):

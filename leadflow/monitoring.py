@@ -187,8 +187,12 @@ def late_first_calls(*, now: dt.datetime) -> dict[str, dict[str, int]]:
 
 
 def _database_state(now: dt.datetime) -> Iterator[Metric]:
-    from followup.models import Attempt, OutboundMessage
+    yield from _ring_sla(now)
+    yield from _attempt_state(now)
+    yield _messages_waiting()
 
+
+def _ring_sla(now: dt.datetime) -> Iterator[Metric]:
     sla = late_first_calls(now=now)
     for key, name, doc in (
         ("due", "leadflow_ring_sla_due_24h", "First calls due in the last 24 h."),
@@ -204,6 +208,10 @@ def _database_state(now: dt.datetime) -> Iterator[Metric]:
         ),
     ):
         yield _gauge(name, doc, ["dealer"], {(slug,): v[key] for slug, v in sla.items()})
+
+
+def _attempt_state(now: dt.datetime) -> Iterator[Metric]:
+    from followup.models import Attempt
 
     due = (
         Attempt.objects.filter(
@@ -251,6 +259,11 @@ def _database_state(now: dt.datetime) -> Iterator[Metric]:
     )
     queued.add_metric([], max(0.0, (now - oldest_queued).total_seconds()) if oldest_queued else 0.0)
     yield queued
+
+
+def _messages_waiting() -> Metric:
+    from followup.models import OutboundMessage
+
     waiting = (
         OutboundMessage.objects.filter(
             status__in=[
@@ -262,7 +275,7 @@ def _database_state(now: dt.datetime) -> Iterator[Metric]:
         .values_list("channel", "status")
         .annotate(n=Count("pk"))
     )
-    yield _gauge(
+    return _gauge(
         "leadflow_messages_waiting",
         "Messages not yet out (queued, sending) or needing a person (unknown), by channel.",
         ["channel", "status"],

@@ -92,28 +92,33 @@ def person_erase(
         )
         receipt.suppressed = person_suppress(dealer=dealer, person=person, receipt=receipt)
         receipt.save(update_fields=["suppressed"])
-        LeadEvent.objects.bulk_create(
-            LeadEvent(
-                dealer=dealer,
-                lead_id=pk,
-                kind=LeadEvent.Kind.ERASED,
-                at=now,
-                data={"receipt": receipt.pk},
-            )
-            for pk in lead_ids
-        )
-        for pk in lead_ids or [None]:
-            AccessLog.record(
-                dealer_id=dealer.pk,
-                user=by,
-                action=AccessLog.Action.ERASE,
-                lead_id=pk,
-                detail={"receipt": receipt.pk},
-            )
+        _erasure_logged(receipt=receipt, by=by)
     log.info("erasure %s at %s: %s", receipt.pk, dealer.slug, counts)
     if pending:
         erasure_provider_delete(receipt=receipt)
     return receipt
+
+
+def _erasure_logged(*, receipt: ErasureReceipt, by: Any) -> None:
+    """The erasure on each lead's timeline and in the access log (the receipt names the rest)."""
+    LeadEvent.objects.bulk_create(
+        LeadEvent(
+            dealer_id=receipt.dealer_id,
+            lead_id=pk,
+            kind=LeadEvent.Kind.ERASED,
+            at=receipt.at,
+            data={"receipt": receipt.pk},
+        )
+        for pk in receipt.lead_ids
+    )
+    for pk in receipt.lead_ids or [None]:
+        AccessLog.record(
+            dealer_id=receipt.dealer_id,
+            user=by,
+            action=AccessLog.Action.ERASE,
+            lead_id=pk,
+            detail={"receipt": receipt.pk},
+        )
 
 
 def _leads_of(*, dealer: Dealer, person: Person):

@@ -136,6 +136,13 @@ def _lead(lead: Lead) -> dict[str, Any]:
     data["upcoming"] = [
         {"due_at": item.due_at, "what": action_label(item.label)} for item in lead_upcoming(lead)
     ]
+    data.update(_contact_history(lead))
+    return data
+
+
+def _contact_history(lead: Lead) -> dict[str, list[dict[str, Any]]]:
+    """Every attempt, call, message and reply, oldest first."""
+    data: dict[str, list[dict[str, Any]]] = {}
     data["attempts"] = [
         {
             "due_at": _plain(a.due_at),

@@ -31,10 +31,6 @@ KNOWN_LONG_FUNCTIONS: set[str] = {
     "followup/policy/gate.py:contact_decide",
     "followup/progress.py:attempt_gate",
     "followup/template_views.py:template_edit",
-    "leadflow/monitoring.py:_database_state",
-    "leads/intake/meta.py:meta_notification_receive",
-    "privacy/erase.py:person_erase",
-    "privacy/export.py:_lead",
 }
 
 # App files still over MAX_FILE_LINES.

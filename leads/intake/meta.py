@@ -169,8 +169,30 @@ def meta_notification_receive(
         results[owner.pk] = stored[owner.pk] = lead_receive(
             dealer=owner, data=data, record=owner_record, default_source="meta"
         )
+    _meta_records_settle(
+        record=record,
+        records=records,
+        results=results,
+        unsettled={pk for pk in records if pk not in stored and pk not in refused},
+        strangers=strangers,
+    )
+    first = next(iter(records), None)
+    if first is None:
+        return None
+    return stored.get(first) or results.get(first)
+
+
+def _meta_records_settle(
+    *,
+    record: IntakeRecord,
+    records: dict[int, IntakeRecord],
+    results: dict[int, IntakeResult],
+    unsettled: set[int],
+    strangers: list[str],
+) -> None:
+    """Close the records no lead was stored on: a known lead again, or nothing for the dealer."""
     for pk, owner_record in records.items():
-        if pk in stored or pk in refused:
+        if pk not in unsettled:
             continue
         if pk in results:
             intake_record_settle(
@@ -189,10 +211,6 @@ def meta_notification_receive(
             # Kept for support: a page nobody entered is usually a dealer's missing set-up.
             record.error = f"no dealer has Meta page {', '.join(sorted(set(strangers)))}"[:2000]
             record.save(update_fields=["error"])
-    first = next(iter(records), None)
-    if first is None:
-        return None
-    return stored.get(first) or results.get(first)
 
 
 def meta_refusal_record(*, record: IntakeRecord, error: str, alert: bool = True) -> None:
