@@ -89,6 +89,17 @@ def signature_valid(secret: str, body: bytes, header: str) -> bool:
     return hmac.compare_digest(expected.encode(), given)
 
 
+def credentials_refusal(request: HttpRequest, dealer: Dealer, body: bytes) -> str:
+    """Why the dealer's bearer token or body signature does not check out ("" when they do)."""
+    if not dealer.webhook_token_matches(bearer_token(request)):
+        return "missing or wrong bearer token"
+    if dealer.signing_secret and not signature_valid(
+        dealer.signing_secret, body, request.headers.get("X-LeadFlow-Signature", "")
+    ):
+        return "missing or wrong X-LeadFlow-Signature"
+    return ""
+
+
 def answer(outcome: IntakeOutcome) -> JsonResponse:
     response = JsonResponse(outcome.body, status=outcome.status_code)
     if outcome.retry_after is not None:
@@ -147,12 +158,8 @@ def lead_webhook(request: HttpRequest, dealer_slug: str) -> JsonResponse:
     )
     if dealer is None:
         return rejected(record, 404, f"no dealer {dealer_slug!r}")
-    if not dealer.webhook_token_matches(bearer_token(request)):
-        return rejected(record, 401, "missing or wrong bearer token")
-    if dealer.signing_secret and not signature_valid(
-        dealer.signing_secret, body, request.headers.get("X-LeadFlow-Signature", "")
-    ):
-        return rejected(record, 401, "missing or wrong X-LeadFlow-Signature")
+    if refusal := credentials_refusal(request, dealer, body):
+        return rejected(record, 401, refusal)
     if size > settings.LEADFLOW_MAX_BODY_BYTES:
         return answer(intake_too_large(record, size))
     parse = PARSERS.get(fmt)
@@ -296,12 +303,8 @@ def inventory_webhook(request: HttpRequest, dealer_slug: str) -> JsonResponse:
     )
     if dealer is None:
         return rejected(record, 404, f"no dealer {dealer_slug!r}")
-    if not dealer.webhook_token_matches(bearer_token(request)):
-        return rejected(record, 401, "missing or wrong bearer token")
-    if dealer.signing_secret and not signature_valid(
-        dealer.signing_secret, body, request.headers.get("X-LeadFlow-Signature", "")
-    ):
-        return rejected(record, 401, "missing or wrong X-LeadFlow-Signature")
+    if refusal := credentials_refusal(request, dealer, body):
+        return rejected(record, 401, refusal)
     if size > limit:
         return answer(intake_too_large(record, size, limit))
     if fmt is None:
