@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 import leads.engine
-from leads.demo_history import seed_history
+from leads.management.commands._demo_history import seed_history
 from leads.models import Lead, LeadEvent
 from tests.conftest import make_lead
 from tests.leads.test_lead_actions import RecordingEngine

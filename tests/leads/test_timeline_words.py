@@ -7,7 +7,7 @@ import datetime as dt
 import re
 from html import unescape
 
-from leads.demo_history import seed_history
+from leads.management.commands._demo_history import seed_history
 from leads.models import Lead, LeadEvent
 from tests.conftest import make_lead
 
