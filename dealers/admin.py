@@ -93,7 +93,17 @@ class DealerAdmin(DealerScopedAdmin):
         (None, {"fields": ["name", "slug", "time_zone", "country", "language"]}),
         (
             _("Hours and routing"),
-            {"fields": ["opening_hours", "contact_hours", "bdc_hour", "bdc_phone", "bdc_email"]},
+            {
+                "fields": [
+                    "opening_hours",
+                    "contact_hours",
+                    "bdc_hour",
+                    "bdc_phone",
+                    "bdc_email",
+                    "call_gap_minutes",
+                    "reoffer_minutes",
+                ]
+            },
         ),
         (
             _("Contact policy"),

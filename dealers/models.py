@@ -139,6 +139,18 @@ class Dealer(models.Model):
     recovery_days = models.PositiveIntegerField(
         _("days before a lost lead's BDC recovery call"), default=14
     )
+    call_gap_minutes = models.PositiveSmallIntegerField(
+        _("minutes between two calls to one customer"),
+        default=10,
+        validators=[MinValueValidator(1), MaxValueValidator(24 * 60)],
+        help_text=_("An automatic call waits this long after the customer's previous call."),
+    )
+    reoffer_minutes = models.PositiveSmallIntegerField(
+        _("minutes before an untouched lead is offered to the next salesperson"),
+        default=5,
+        validators=[MinValueValidator(1), MaxValueValidator(24 * 60)],
+        help_text=_("Counted in opening hours: then the next available salesperson, then the BDC."),
+    )
     appointment_days_ahead = models.PositiveSmallIntegerField(
         _("appointments up to this many days ahead"),
         default=90,

@@ -9,6 +9,7 @@ class FollowupConfig(AppConfig):
     def ready(self) -> None:
         # The tasks register under the names followup.queue sends by, also in the web process
         # (eager mode runs them there); anymail's signals for email and WhatsApp.
+        import followup.bdc.tasks  # noqa: F401  (the BDC's morning hand-back)
         import followup.booking.tasks  # noqa: F401
         import followup.message_receivers  # noqa: F401
         import followup.message_tasks  # noqa: F401

@@ -56,15 +56,17 @@ def dealer_cadence(dealer: Dealer) -> list[Step]:
     ]
 
 
-def step_due(*, step: Step, lead: Lead) -> dt.datetime:
-    """The step's nominal time: minutes after arrival on day 0, a local wall-clock time later.
+def step_due(*, step: Step, lead: Lead, start: dt.datetime | None = None) -> dt.datetime:
+    """The step's nominal time: minutes after ``start`` (the first real attempt, else the
+    arrival) on day 0, a local wall-clock time later.
 
     Wall-clock maths in the dealer's zone keeps "day 4, 09:00" at 09:00 across a DST change.
     """
+    start = start or lead.received_at
     if step.day == 0 or step.at_time is None:
-        return lead.received_at + dt.timedelta(days=step.day, minutes=step.offset_minutes)
+        return start + dt.timedelta(days=step.day, minutes=step.offset_minutes)
     tz = lead.dealer.tz
-    day = lead.received_at.astimezone(tz).date() + dt.timedelta(days=step.day)
+    day = start.astimezone(tz).date() + dt.timedelta(days=step.day)
     return dt.datetime.combine(day, step.at_time, tzinfo=tz).astimezone(dt.UTC)
 
 

@@ -11,6 +11,7 @@ from django.db.models import Case, F, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from followup import sla, staffing
 from followup.cadence import allowed_time
 from followup.models import Attempt, HoursRule
 from followup.policy.gate import contact_decide, decision_record
@@ -211,17 +212,19 @@ def attempt_gate(*, attempt: Attempt) -> bool:
             _attempt_cancel(attempt=attempt, reason="opted out")
             return False
         return True
+    # A BDC lead with no BDC to ring becomes everybody's (and the managers hear of it).
+    sla.bdc_unreachable(attempt=attempt)
     now = timezone.now()
-    staff_rule = attempt.hours_rule
-    if attempt.channel in (Attempt.Channel.PHONE, Attempt.Channel.WHATSAPP):
-        # Never "any time" for a call or a WhatsApp to a customer (older rows may say so).
-        staff_rule = HoursRule.OPEN if staff_rule == HoursRule.ANY else staff_rule
-    allowed = allowed_time(dealer=lead.dealer, rule=staff_rule, when=now)
+    allowed = allowed_time(dealer=lead.dealer, rule=staffing.staff_rule(attempt), when=now)
     if allowed is None:
         _attempt_cancel(attempt=attempt, reason="no allowed time")
         return False
     if allowed > now:
         return _attempt_move(attempt=attempt, to=allowed, reason="outside hours")
+    if attempt.channel == Attempt.Channel.PHONE:
+        held = staffing.call_held(attempt=attempt, now=now)
+        if held is not None:
+            return _attempt_move(attempt=attempt, to=held[0], reason=held[1])
     if attempt.channel == Attempt.Channel.LOST:
         return True
     decision = contact_decide(

@@ -9,7 +9,7 @@ import uuid
 from django.db import transaction
 from django.utils import timezone
 
-from followup import messaging
+from followup import messaging, staffing
 from followup.cadence import allowed_time, dealer_cadence, step_due
 from followup.models import Attempt, HoursRule
 from followup.policy.calendar import next_allowed
@@ -80,12 +80,15 @@ def cadence_schedule(*, lead: Lead) -> int:
     followup_start(lead=lead)
     if Attempt.objects.filter(lead=lead, key__startswith="step:").exists():
         return 0
-    rows = []
+    planned = []
+    start = staffing.cadence_start(lead=lead)
     for step in dealer_cadence(lead.dealer):
         if lead.message_only and step.channel == Attempt.Channel.PHONE:
             continue  # nobody to bridge to: the gate refused this lead's calls already
         due = allowed_time(
-            dealer=lead.dealer, rule=step.hours_rule, when=step_due(step=step, lead=lead)
+            dealer=lead.dealer,
+            rule=step.hours_rule,
+            when=step_due(step=step, lead=lead, start=start),
         )
         if due is None:
             continue
@@ -96,18 +99,18 @@ def cadence_schedule(*, lead: Lead) -> int:
         kind = CHANNEL_ACTIONS[step.channel]
         if step.template == "close" and kind != "lost":
             kind = f"close_{kind}"
-        rows.append(
-            Attempt(
-                dealer_id=lead.dealer_id,
-                lead=lead,
-                key=f"step:{step.position}",
-                channel=step.channel,
-                purpose=step.template,
-                label=action_code(kind, step.day),
-                hours_rule=step.hours_rule,
-                due_at=due,
-            )
+        row = Attempt(
+            dealer_id=lead.dealer_id,
+            lead=lead,
+            key=f"step:{step.position}",
+            channel=step.channel,
+            purpose=step.template,
+            label=action_code(kind, step.day),
+            hours_rule=step.hours_rule,
+            due_at=due,
         )
+        planned.append((step, row))
+    rows = staffing.cadence_spaced(lead=lead, planned=planned, start=start)
     Attempt.objects.bulk_create(rows, ignore_conflicts=True)
     # The first call may have reached the customer while these rows were being written.
     lead.refresh_from_db(fields=["status", "opted_out_at"])

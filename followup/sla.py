@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from dealers.models import Salesperson
 from followup import queue
 from followup.models import Attempt, Call, RingAlarm
-from leads.models import Lead
+from leads.models import Lead, LeadEvent
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +51,10 @@ def late_leads(
         status__in=[s for s in Attempt.Status.values if s != Attempt.Status.CANCELLED],
         due_at__lte=now - RING_SLA + _FIRST_CALL_DUE,
     )
-    # Moved to the customer's next contact window: not due, so not late.
-    overdue = overdue.exclude(status=Attempt.Status.SCHEDULED, reason="outside hours")
+    # Moved to the customer's next contact window or the staff's next shift: not due, so not late.
+    overdue = overdue.exclude(
+        status=Attempt.Status.SCHEDULED, reason__in=["outside hours", "no staff"]
+    )
     nobody = first_calls.filter(status=Attempt.Status.FAILED, outcome=NOBODY)
     rung_in_time = Call.objects.filter(
         lead=OuterRef("pk"),
@@ -178,3 +180,31 @@ def ring_alarm_notify(*, alarm_id: int) -> bool:
         RingAlarm.objects.filter(pk=alarm_id).update(notified_at=None)
         raise
     return True
+
+
+def bdc_unreachable(*, attempt: Attempt) -> bool:
+    """A BDC lead's automatic call while the dealer has no BDC phone: nobody to ring, said at
+    once (an after-hours lead's first call would otherwise only find out the next morning)."""
+    lead = attempt.lead
+    if (
+        attempt.channel != Attempt.Channel.PHONE
+        or attempt.requested_by_id is not None
+        or attempt.purpose == "recovery"
+        or not lead.bdc
+        or lead.dealer.bdc_phone
+    ):
+        return False
+    nobody_to_ring(lead=lead)
+    return True
+
+
+def nobody_to_ring(*, lead: Lead) -> None:
+    """A ring found nobody (no BDC phone, an empty roster): the managers are alarmed at once,
+    and a lead meant for the BDC becomes everybody's, so it shows in every salesperson's
+    queue as unowned instead of waiting for a BDC that cannot be reached."""
+    ring_alarm_raise(lead=lead, reason=NOBODY)
+    if lead.assigned_to_id is None and Lead.objects.filter(pk=lead.pk, bdc=True).update(
+        bdc=False, bdc_reason=NOBODY
+    ):
+        lead.bdc, lead.bdc_reason = False, NOBODY
+        lead.log(LeadEvent.Kind.ASSIGNED, data={"unowned": True, "reason": NOBODY})

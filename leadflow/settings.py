@@ -345,6 +345,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     # Lost leads nobody's attempt noticed still get their BDC recovery call.
     "followup-recovery-sweep": {"task": "followup.recovery_sweep", "schedule": 300.0},
 }
+# Leads the BDC held overnight go back to the salespeople when the showroom takes leads again.
+CELERY_BEAT_SCHEDULE["followup-bdc-sweep"] = {"task": "followup.bdc.sweep", "schedule": 60.0}
 CELERY_BEAT_SCHEDULE["followup.messages.send_due"] = {
     # Scheduled reminders, retries after transient errors, messages whose enqueue was lost.
     "task": "followup.messages.send_due",

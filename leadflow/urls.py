@@ -20,6 +20,7 @@ urlpatterns = [
     path("anymail/", include((email_webhooks.urlpatterns(), "anymail"))),
     path("reports/", include("leads.reports.urls")),
     path("", include("followup.urls")),
+    path("", include("followup.bdc.urls")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("followup.message_urls")),

@@ -130,6 +130,10 @@ REASONS: dict[str, Promise] = {
     "nobody_available": _("nobody available"),
     **LOST_REASONS,
     "wrong number": _("the phone number is wrong"),
+    "call gap": _("too soon after the last call"),
+    "no staff": _("nobody at work to ring yet"),
+    "nobody to ring": _("nobody to ring"),
+    "re-offer": _("not taken up in time"),
 }
 STATUS_LABELS = dict(Lead.Status.choices)
 

@@ -312,14 +312,28 @@ def _possible_opt_out(data: Mapping) -> str:
     return _("The reply may be an opt-out: follow-up paused until a person checks it.")
 
 
+def _assigned(data: Mapping) -> str:
+    if data.get("unowned"):
+        return _("Nobody could be rung (%(reason)s): the lead is open to every salesperson.") % {
+            "reason": reason_label(_text(data, "reason")) or "—"
+        }
+    name = _text(data, "name")
+    if name and data.get("reason") == "hand back":
+        return _("Handed back from the BDC to %(name)s.") % {"name": name}
+    if name and data.get("reason") == "re-offer":
+        return _("Not taken up by %(before)s in time: offered to %(name)s.") % {
+            "before": _text(data, "from_name") or "—",
+            "name": name,
+        }
+    return _("Assigned to %(name)s.") % {"name": name} if name else ""
+
+
 _DESCRIBERS: dict[str, Callable[[Mapping], str]] = {
     K.RECEIVED: lambda d: _("Lead received from %(source)s.") % {"source": _text(d, "source", "?")},
     K.REPEAT_INQUIRY: lambda d: (
         _("The customer asked again via %(source)s.") % {"source": _text(d, "source", "?")}
     ),
-    K.ASSIGNED: lambda d: (
-        _("Assigned to %(name)s.") % {"name": _text(d, "name")} if _text(d, "name") else ""
-    ),
+    K.ASSIGNED: _assigned,
     K.BDC: lambda d: (
         _("Handed to the BDC (%(reason)s).") % {"reason": reason_label(_text(d, "reason")) or "—"}
     ),

@@ -10,11 +10,13 @@ without them.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
 from babel import Locale
+from babel.dates import format_date, format_time
 from babel.numbers import format_currency
 
 from leads.models import Lead
@@ -33,6 +35,8 @@ PHRASES: dict[str, dict[str, Any]] = {
             "Antworten Sie einfach auf diese Nachricht, wann Sie vorbeikommen möchten – "
             "wir halten den Wagen für Sie bereit."
         ),
+        "call": "Wir rufen Sie am {day} ab {time} Uhr an.",
+        "day": "EEEE, d. MMMM",
         "on_request": "auf Anfrage",
         "condition": {"new": "Neuwagen", "used": "Gebrauchtwagen"},
         "year": "Baujahr",
@@ -51,6 +55,8 @@ PHRASES: dict[str, dict[str, Any]] = {
             "Just reply to this message to tell us when you would like to come by – we will "
             "have the car ready for you."
         ),
+        "call": "We will call you on {day} from {time}.",
+        "day": "EEEE d MMMM",
         "on_request": "on request",
         "condition": {"new": "new", "used": "used"},
         "year": "Year",
@@ -69,6 +75,8 @@ PHRASES: dict[str, dict[str, Any]] = {
             "Antwoord gewoon op dit bericht wanneer u langs wilt komen – we zetten de auto "
             "voor u klaar."
         ),
+        "call": "We bellen u op {day} vanaf {time} uur.",
+        "day": "EEEE d MMMM",
         "on_request": "op aanvraag",
         "condition": {"new": "nieuw", "used": "occasion"},
         "year": "Bouwjaar",
@@ -87,6 +95,8 @@ PHRASES: dict[str, dict[str, Any]] = {
             "Répondez simplement à ce message pour nous dire quand vous souhaitez passer – "
             "nous préparerons la voiture pour vous."
         ),
+        "call": "Nous vous appellerons le {day} à partir de {time}.",
+        "day": "EEEE d MMMM",
         "on_request": "sur demande",
         "condition": {"new": "neuf", "used": "occasion"},
         "year": "Année",
@@ -160,6 +170,17 @@ def similar_text(car: Mapping[str, Any], *, language: str, country: str = "") ->
     return " · ".join(p for p in (" ".join(name), price) if p)
 
 
+def call_text(when: dt.datetime, *, lead: Lead, language: str) -> str:
+    """ "We will call you on Saturday 21 November from 08:00." in the dealer's local time."""
+    phrases = PHRASES.get(language, PHRASES["en"])
+    local = when.astimezone(lead.dealer.tz)
+    locale = _BABEL_LOCALES.get(language, "en_IE")
+    return phrases["call"].format(
+        day=format_date(local, phrases["day"], locale=locale),
+        time=format_time(local, "HH:mm", locale=locale),
+    )
+
+
 def first_message_context(
     *,
     lead: Lead,
@@ -167,9 +188,11 @@ def first_message_context(
     vehicle: str,
     offer: Mapping[str, Any] | None = None,
     booking_url: str = "",
+    call_at: dt.datetime | None = None,
 ) -> dict[str, Any]:
     """The first answer's facts as placeholders (all non-empty strings) plus ``card``, the
-    vehicle card the email shows as a table."""
+    vehicle card the email shows as a table. ``call_at``: the lead came in after hours and
+    its first call waits until then; the next step says so."""
     phrases = PHRASES.get(language, PHRASES["en"])
     offer = offer or {}
     country = lead.dealer.country
@@ -193,6 +216,8 @@ def first_message_context(
     else:
         availability = _capital(phrases["unknown"].format(sender=sender))
     next_step = phrases["book"].format(url=booking_url) if booking_url else phrases["reply"]
+    if call_at is not None:
+        next_step = f"{call_text(call_at, lead=lead, language=language)} {next_step}"
 
     rows: list[tuple[str, str]] = []
     if year:

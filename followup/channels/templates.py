@@ -28,6 +28,7 @@ from followup.channels.texts import (
     VEHICLE_FALLBACK,
 )
 from followup.messages_models import MessageTemplate
+from followup.staffing import first_call_promise
 from leads.intent import lead_intent
 from leads.models import Lead
 from leads.offers import vehicle_offer
@@ -228,6 +229,7 @@ def placeholders(*, lead: Lead, language: str, extra: dict[str, Any] | None = No
             offer=vehicle_offer(lead=lead),
             # A preview's made-up customer has no page to book on.
             booking_url=booking_url(lead=lead) if lead.pk else "",
+            call_at=first_call_promise(lead=lead) if lead.pk else None,
         )
     )
     values.update(extra or {})

@@ -34,7 +34,7 @@ from followup.progress import (
 )
 from followup.providers import voice_provider
 from followup.providers.base import CallRequest, ProviderError
-from followup.sla import ring_alarm_raise
+from followup.sla import nobody_to_ring
 from leadflow.lib.metrics import FIRST_RING_SECONDS, PROVIDER_ERRORS
 from leads.labels import action_code
 from leads.models import Lead, LeadEvent
@@ -147,9 +147,8 @@ def ring_attempt_run(*, attempt_id: int) -> str:
             attempt.lead.log(
                 LeadEvent.Kind.CALL, data={"attempt": attempt.pk, "outcome": "nobody to ring"}
             )
-            if attempt.is_first_call:
-                # The two-minute promise cannot be kept: the managers hear of it at once.
-                ring_alarm_raise(lead=attempt.lead, reason="nobody to ring")
+            # The managers hear of it at once; a BDC lead becomes everybody's.
+            nobody_to_ring(lead=attempt.lead)
             return "nobody"
         # Born claimed ("dialing"): this worker owns the first leg from its first moment.
         call = _leg_create(attempt=attempt, target=target, first=True, claimed=True)

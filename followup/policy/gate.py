@@ -216,6 +216,10 @@ def contact_decide(
 def _hours(
     decision: Decision, *, lead: Lead, when: dt.datetime, informational: bool, dealer_hours: bool
 ) -> str:
+    if informational and decision.channel == ContactChannel.EMAIL:
+        # The automatic first answer by email rings no phone: it may go at any hour.
+        decision.hours = {"ok": True}
+        return ""
     phone = lead.phone if decision.channel != ContactChannel.EMAIL or lead.phone else ""
     check = hours_check(
         dealer=lead.dealer,

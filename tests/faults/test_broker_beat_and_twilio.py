@@ -60,14 +60,17 @@ def test_redis_restarted_while_leads_arrive(stack, figures):
 
 
 def cadence_with_a_call_at_once(dealer) -> None:
-    """A cadence whose first step (a call) is due as soon as the cadence is planned."""
+    """A cadence whose first step (a call) is due as soon as the dealer's shortest gap between
+    two calls to one customer (one minute) has passed after the first call."""
+    dealer.call_gap_minutes = 1
+    dealer.save(update_fields=["call_gap_minutes"])
     CadenceStep.objects.create(dealer=dealer, position=1, offset_minutes=0, channel="phone")
     CadenceStep.objects.create(dealer=dealer, position=2, day=30, channel="lost")
 
 
 # Beat is down for this long (production's "minutes", shortened: what matters is that steps
-# fall due while nothing dispatches them).
-BEAT_DOWN_SECONDS = 30
+# fall due while nothing dispatches them: one minute after the first calls).
+BEAT_DOWN_SECONDS = 75
 
 
 def test_beat_down_while_cadence_steps_fall_due(stack, figures, dealer):
@@ -83,7 +86,7 @@ def test_beat_down_while_cadence_steps_fall_due(stack, figures, dealer):
         60,
         "4 step calls due and waiting",
     )
-    wait_until(lambda: time.monotonic() - down > BEAT_DOWN_SECONDS, 60, "beat down", step=1)
+    wait_until(lambda: time.monotonic() - down > BEAT_DOWN_SECONDS, 90, "beat down", step=1)
     assert not Call.objects.filter(attempt__key="step:1").exists()
     stack.beat_start()
     restarted = time.monotonic()

@@ -25,7 +25,7 @@ def due(lead: Lead, key: str) -> dt.datetime:
 
 def test_the_default_cadence_follows_the_dealer_practice(post_lead, rep_a1):
     lead = post_lead()  # Monday 2026-11-23 10:00 Berlin
-    t0 = lead.received_at
+    t0 = lead.first_attempt_at  # the cadence counts from the first real attempt
 
     rows = Attempt.objects.filter(lead=lead, key__startswith="step:").order_by("due_at", "id")
     assert [(r.channel, r.purpose) for r in rows] == [
@@ -53,17 +53,21 @@ def test_the_default_cadence_follows_the_dealer_practice(post_lead, rep_a1):
 
 
 def test_steps_move_to_the_next_allowed_minute_across_a_dst_change(post_lead, rep_a1):
-    # Friday before the spring-forward night (Sunday 2027-03-28 02:00 → 03:00 in Berlin).
+    # Good Friday before the spring-forward night (Sunday 2027-03-28 02:00 → 03:00 in Berlin).
     with time_machine.travel(dt.datetime(2027, 3, 26, 17, 0, tzinfo=BERLIN), tick=False):
         lead = post_lead()
 
-    # +2 h is 19:00 Friday: closed, so Saturday's opening at 09:00 (still CET).
-    assert due(lead, "step:2") == dt.datetime(2027, 3, 27, 8, 0, tzinfo=UTC)
-    # Day 2 is the Sunday of the change (Easter Sunday), when customers are not contacted,
-    # and Monday is Easter Monday, a public holiday: Tuesday 08:00 CEST.
-    assert due(lead, "step:5") == dt.datetime(2027, 3, 30, 6, 0, tzinfo=UTC)
+    # A public holiday: the first call waits for Saturday 08:00 and the cadence counts from
+    # it; +2 h is Saturday 10:00 (still CET).
+    assert due(lead, "first_call") == dt.datetime(2027, 3, 27, 7, 0, tzinfo=UTC)
+    assert due(lead, "step:2") == dt.datetime(2027, 3, 27, 9, 0, tzinfo=UTC)
+    # Day 1 is the Sunday of the change (Easter Sunday), when customers are not contacted,
+    # and Monday is Easter Monday, a public holiday: Tuesday 08:00 CEST. Day 2's call, held
+    # up to the same Tuesday, is that call.
+    assert due(lead, "step:3") == dt.datetime(2027, 3, 30, 6, 0, tzinfo=UTC)
+    assert not Attempt.objects.filter(lead=lead, key="step:5").exists()
     # Day 4, 09:00 local is now 07:00 UTC, not 08:00.
-    assert due(lead, "step:6") == dt.datetime(2027, 3, 30, 7, 0, tzinfo=UTC)
+    assert due(lead, "step:6") == dt.datetime(2027, 3, 31, 7, 0, tzinfo=UTC)
 
 
 def test_the_dispatcher_rings_a_due_step_once(post_lead, rep_a1):
