@@ -10,7 +10,7 @@ import time_machine
 from followup.bdc.tasks import bdc_sweep
 from followup.dispatch import dispatch_due
 from followup.models import Call
-from followup.services import lead_reached
+from followup.progress import lead_reached
 from leads.models import Lead, LeadEvent
 from tests.conftest import BERLIN, make_lead
 
