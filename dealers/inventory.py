@@ -194,7 +194,7 @@ def _parse_csv(body: bytes) -> list[dict[str, Any]]:
             raise InventoryUnreadable(
                 "the first line must name the columns (stock_number, vin, make, model, ...)"
             )
-        rows = []
+        rows: list[dict[str, str]] = []
         for row in reader:
             if len(rows) >= MAX_ROWS:
                 raise InventoryUnreadable(f"more than {MAX_ROWS} vehicles in one feed")

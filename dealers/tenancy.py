@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Model, QuerySet
@@ -11,6 +11,8 @@ from django.http import Http404, HttpRequest
 from dealers.models import Salesperson
 
 M = TypeVar("M", bound=Model)
+# The queryset's own class goes through (a LeadQuerySet stays one, with its filters).
+QS = TypeVar("QS", bound=QuerySet[Any])
 
 
 def staff_of(request: HttpRequest) -> Salesperson:
@@ -21,7 +23,7 @@ def staff_of(request: HttpRequest) -> Salesperson:
     return staff
 
 
-def scoped(request: HttpRequest, queryset: QuerySet[M]) -> QuerySet[M]:
+def scoped(request: HttpRequest, queryset: QS) -> QS:
     return queryset.filter(dealer=staff_of(request).dealer)
 
 

@@ -16,7 +16,7 @@ class LeadEventInline(DealerScopedTabularInline):
     model = LeadEvent
     extra = 0
     fields = ["at", "kind", "actor", "note", "data"]
-    readonly_fields = fields
+    readonly_fields = ["at", "kind", "actor", "note", "data"]
     can_delete = False
     ordering = ["at", "id"]
 
@@ -117,7 +117,7 @@ class IntakeRecordAdmin(DealerScopedAdmin):
         "replayed_at",
         "replay_count",
     ]
-    fields = readonly_fields[:10] + ["body_text"] + readonly_fields[10:]
+    fields = [*readonly_fields[:10], "body_text", *readonly_fields[10:]]
     actions = ["replay"]
 
     @admin.display(description=_("error"))

@@ -29,7 +29,7 @@ def meta_refused_alert_send(*, record_id: int) -> int:
         .filter(pk=record_id, outcome=IntakeRecord.Outcome.REJECTED, dealer__isnull=False)
         .first()
     )
-    if record is None:
+    if record is None or record.dealer is None:
         return 0  # replayed (or settled) in the meantime
     dealer = record.dealer
     earlier = (

@@ -4,14 +4,22 @@ import datetime as dt
 import re
 
 from django import forms
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 from django.utils import formats, timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from dealers.models import Dealer, Salesperson
 from leads.labels import LOST_REASONS, reason_label
-from leads.models import Lead
+from leads.models import Lead, LeadQuerySet
+
+
+def _choice_field(form: forms.Form, name: str) -> forms.ChoiceField:
+    """A form's choice field, typed as one (``form.fields`` holds plain ``Field``s)."""
+    field = form.fields[name]
+    assert isinstance(field, forms.ChoiceField)
+    return field
+
 
 MILESTONE_CHOICES = [("", "—"), *((m, Lead.Status(m).label) for m in Lead.MILESTONES)]
 # The funnel report links here with these; any of them widens the queue to closed leads.
@@ -67,7 +75,7 @@ class QueueFilterForm(forms.Form):
     def report_filtered(self) -> bool:
         return any(self.cleaned_data.get(name) for name in REPORT_FILTERS)
 
-    def filter(self, leads: QuerySet[Lead], *, dealer: Dealer) -> QuerySet[Lead]:
+    def filter(self, leads: LeadQuerySet, *, dealer: Dealer) -> LeadQuerySet:
         data = self.cleaned_data
         if data["status"]:
             leads = leads.filter(status__in=data["status"])
@@ -246,7 +254,9 @@ class LostForm(forms.Form):
 
     def __init__(self, *args, dealer: Dealer, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["reason"].choices = [(r, _lost_reason_label(r)) for r in dealer.lost_reasons]
+        _choice_field(self, "reason").choices = [
+            (r, _lost_reason_label(r)) for r in dealer.lost_reasons
+        ]
 
 
 def _lost_reason_label(reason: str) -> str | Promise:
@@ -290,10 +300,12 @@ class MessageForm(forms.Form):
         self.selected_channel = channel
         usable = templates_by_channel(templates).get(channel, [])
         self.free_key = next((k for k, _l in usable if k.endswith(f":{FREE_TEXT}")), None)
-        self.fields["template"].choices = [(k, label) for k, label in usable if k != self.free_key]
+        _choice_field(self, "template").choices = [
+            (k, label) for k, label in usable if k != self.free_key
+        ]
         self.fields["channel"].initial = channel
-        if self.fields["template"].choices:
-            self.fields["template"].initial = self.fields["template"].choices[0][0]
+        if offered := [k for k, _label in usable if k != self.free_key]:
+            self.fields["template"].initial = offered[0]
         if self.free_key is None:
             del self.fields["text"]
 
@@ -302,7 +314,7 @@ class MessageForm(forms.Form):
         return self.free_key is not None
 
     def clean(self):
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("channel") != self.selected_channel:
             raise forms.ValidationError(_("Please choose the channel again."))
         text = (self.data.get("text") or "").strip()
@@ -331,7 +343,7 @@ class ReassignForm(forms.Form):
         sellers = Salesperson.objects.filter(
             dealer=dealer, role=Salesperson.Role.SALESPERSON, user__is_active=True
         ).select_related("user")
-        self.fields["to"].choices = [
+        _choice_field(self, "to").choices = [
             ("bdc", _("BDC")),
             *((str(s.pk), s.display_name) for s in sellers),
         ]

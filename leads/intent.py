@@ -96,7 +96,9 @@ def _declared(raw: dict[str, Any]) -> str | None:
                 value = value.get("type")
             if isinstance(value, str) and _normalise(value) in _TYPES:
                 return _TYPES[_normalise(value)]
-    adf = raw.get("adf") if isinstance(raw.get("adf"), dict) else {}
+    adf = raw.get("adf")
+    if not isinstance(adf, dict):
+        adf = {}
     interest = _normalise(adf.get("vehicle_interest", ""))
     if interest in ("testdrive", "test"):
         return TEST_DRIVE

@@ -6,13 +6,13 @@ import datetime as dt
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dealers.models import Dealer, Salesperson
 from leads.engine import engine_stop_on_commit
-from leads.models import IllegalMove, Lead, LeadEvent
+from leads.models import IllegalMove, Lead, LeadEvent, LeadQuerySet
 
 OUTCOMES = ("reached", "no_answer", "voicemail", "wrong_number")
 
@@ -21,7 +21,7 @@ class EvidenceMissing(Exception):
     """'Reached' and 'appointment' need a connected call, a reply or a note (issue 5)."""
 
 
-def leads_visible_to(*, staff: Salesperson) -> QuerySet[Lead]:
+def leads_visible_to(*, staff: Salesperson) -> LeadQuerySet:
     """Fails closed: a salesperson sees their own and unassigned leads, managers and BDC
     agents the whole dealer's."""
     leads = Lead.objects.filter(dealer_id=staff.dealer_id)
@@ -78,7 +78,8 @@ def _evidence(*, lead: Lead, note: str) -> dict[str, Any]:
 def _locked(lead: Lead) -> Lead:
     # Two taps at once (or a tap racing the engine) must not both move the lead: the second
     # waits for the row and sees the first one's result.
-    return Lead.objects.select_for_update().select_related("dealer").get(pk=lead.pk)
+    locked: Lead = Lead.objects.select_for_update().select_related("dealer").get(pk=lead.pk)
+    return locked
 
 
 def _count_attempt(lead: Lead, at: dt.datetime) -> None:

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_htmx.http import HttpResponseClientRedirect
+from django_htmx.middleware import HtmxDetails
 
 from dealers.models import Salesperson
 from dealers.tenancy import get_scoped, staff_of
@@ -45,6 +46,11 @@ QUEUE_PAGE = 30
 NEW_WINDOW = dt.timedelta(hours=1)
 # Past this a new lead's age turns red: DESIGN §1 promises the first call within two minutes.
 FIRST_CALL_SECONDS = 120
+
+
+class HtmxHttpRequest(HttpRequest):
+    # django-htmx's middleware sets it on every request (its documented typing pattern).
+    htmx: HtmxDetails
 
 
 # --- Sign-in ----------------------------------------------------------------------------------
@@ -193,8 +199,10 @@ def queue_sections(*, leads: QuerySet[Lead], now: dt.datetime) -> list[Section]:
     if not sections[0].leads:
         sections.pop(0)  # shown only when a reply waits for a person
     for lead in next(s for s in sections if s.key == "new").leads:
-        lead.age_seconds = max(0, int((now - lead.received_at).total_seconds()))
-        lead.age_label = age_label(lead.age_seconds)
+        # Shown by the queue row; set on the instance for the template.
+        age = max(0, int((now - lead.received_at).total_seconds()))
+        lead.age_seconds = age  # type: ignore[attr-defined]
+        lead.age_label = age_label(age)  # type: ignore[attr-defined]
     return sections
 
 
@@ -207,7 +215,7 @@ def age_label(seconds: int) -> str:
     return f"{seconds // 86400} d"
 
 
-def queue(request: HttpRequest) -> HttpResponse:
+def queue(request: HtmxHttpRequest) -> HttpResponse:
     if not request.user.is_authenticated and request.htmx:
         # A poll after the session ended: send the whole page to sign-in, not just the list.
         return HttpResponseClientRedirect(f"{reverse('login')}?next={reverse('queue')}")
@@ -215,7 +223,7 @@ def queue(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def _queue(request: HttpRequest) -> HttpResponse:
+def _queue(request: HtmxHttpRequest) -> HttpResponse:
     staff = staff_of(request)
     leads = leads_visible_to(staff=staff)
     if not staff.sees_whole_dealer:

@@ -14,7 +14,7 @@ RUN_BUDGET_SECONDS = 40
 
 
 @shared_task(name="privacy.retention", time_limit=90, soft_time_limit=75)
-def retention() -> dict:
+def retention() -> dict[str, object]:
     """Daily: expire what is past its period, batch by batch; hand on the rest to a new task."""
     run = retention_run(budget_seconds=RUN_BUDGET_SECONDS)
     log.info(

@@ -223,3 +223,13 @@ def test_no_long_app_files():
     assert not new, f"app files over {MAX_FILE_LINES} lines: {sorted(new)}"
     stale = KNOWN_LONG_FILES - long
     assert not stale, f"now short enough, drop from KNOWN_LONG_FILES: {sorted(stale)}"
+
+
+def test_no_virtualenv_is_tracked():
+    # A tracked .venv link replaces every checkout's own virtualenv on the next merge.
+    import subprocess
+
+    tracked = subprocess.run(
+        ["git", "ls-files", "--", ".venv", "venv"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.split()
+    assert tracked == []

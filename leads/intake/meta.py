@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 import requests
 from django.conf import settings
@@ -49,7 +50,7 @@ def _graph_refusal_is_permanent(response: requests.Response) -> bool:
 
 def meta_lead_fetch(*, dealer: Dealer, leadgen_id: str) -> dict[str, Any]:
     """The lead object behind a leadgen id, from the Graph API. Never call inside a transaction."""
-    url = f"{settings.META_GRAPH_API_URL}/{requests.utils.quote(leadgen_id, safe='')}"
+    url = f"{settings.META_GRAPH_API_URL}/{quote(leadgen_id, safe='')}"
     try:
         response = requests.get(
             url,
@@ -222,4 +223,4 @@ def meta_refusal_record(*, record: IntakeRecord, error: str, alert: bool = True)
     record.error = error[:2000]
     record.save(update_fields=["outcome", "status_code", "error"])
     if alert:
-        meta_refused_alert.delay_on_commit(record.pk)
+        meta_refused_alert.delay_on_commit(record.pk)  # type: ignore[attr-defined]  # Celery 5.4

@@ -74,6 +74,8 @@ def intake_record_replay(*, record: IntakeRecord) -> IntakeResult:
                 raise ValueError(f"intake record {record.pk} names no Meta lead")
             return result
         data = parse(body)
+        if record.dealer is None:
+            raise ValueError(f"intake record {record.pk} names no dealer")
         return lead_receive(
             dealer=record.dealer, data=data, record=record, default_source=record.source
         )

@@ -103,7 +103,8 @@ def _lead_lookup(
     ]
     with connection.cursor() as cursor:
         cursor.execute(LEAD_LOOKUP_SQL, params)
-        return cursor.fetchone()
+        seen, open_lead, returning = cursor.fetchone()
+    return seen, open_lead, returning
 
 
 def _lead_store(

@@ -184,7 +184,8 @@ def intake_open(
     limit = limit or settings.LEADFLOW_MAX_BODY_BYTES
     body, size = read_body(request, limit)
     dealer = Dealer.objects.filter(slug=dealer_slug).first()
-    record = request._intake_record = intake_record_start(
+    # Kept on the request: the 500 guard marks the record failed if anything below raises.
+    record = request._intake_record = intake_record_start(  # type: ignore[attr-defined]
         dealer=dealer,
         dealer_slug=dealer_slug,
         source=source,

@@ -22,6 +22,7 @@ from django.db.models import (
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
 
 from dealers.models import Dealer, Salesperson
 from leads.labels import reason_label
@@ -128,8 +129,8 @@ def funnel_report(*, dealer: Dealer, week: Week) -> FunnelReport:
     leads = week_leads(dealer, week)
     aggregates = funnel_aggregates()
 
-    def row(key: str, label: str, counts: dict[str, Any], **filters: Any) -> FunnelRow:
-        return FunnelRow(key, label, counts_of(counts), targets, week, filters)
+    def row(key: str, label: StrOrPromise, counts: dict[str, Any], **filters: Any) -> FunnelRow:
+        return FunnelRow(key, str(label), counts_of(counts), targets, week, filters)
 
     total = row("total", _("All leads"), leads.aggregate(**aggregates))
 

@@ -15,6 +15,7 @@ from django.db.models import (
 )
 from django.db.models.functions import ExtractIsoWeekDay, TruncTime
 from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
 
 from dealers.models import Dealer, Salesperson
 from leads.models import Lead
@@ -72,20 +73,20 @@ def speed_to_lead(
     aggregates = _speed_aggregates()
     total_filters: dict[str, Any] = {}
 
-    groups: list[tuple[str, str, dict[str, Any], dict[str, Any], Any]] = []
+    groups: list[tuple[str, StrOrPromise, dict[str, Any], dict[str, Any], Any]] = []
     groups.append(("all", _("All leads"), leads.aggregate(**aggregates), total_filters, None))
     by_hours = {item["in_hours"]: item for item in leads.values("in_hours").annotate(**aggregates)}
-    for flag, key, label in (
+    for flag, key, hours_label in (
         (True, "open", _("Opening hours")),
         (False, "closed", _("After hours")),
     ):
-        groups.append((key, label, by_hours.get(flag, {}), {}, ("in_hours", flag)))
+        groups.append((key, hours_label, by_hours.get(flag, {}), {}, ("in_hours", flag)))
     for item in leads.values("assigned_to").annotate(**aggregates).order_by():
         rep = item["assigned_to"]
-        label = staff[rep].display_name if rep in staff else _("Unassigned")
-        groups.append((f"rep-{rep or 'none'}", label, item, {"rep": rep}, ("assigned_to", rep)))
+        rep_label = staff[rep].display_name if rep in staff else _("Unassigned")
+        groups.append((f"rep-{rep or 'none'}", rep_label, item, {"rep": rep}, ("assigned_to", rep)))
 
-    delays: dict[tuple[str, Any], dict[str, list[float]]] = {}
+    delays: dict[tuple[str, Any] | None, dict[str, list[float]]] = {}
     if not has_percentile_cont():
         delays = _fallback_delays(leads)
 

@@ -27,10 +27,10 @@ class Seconds(Func):
     arg_joiner = " - "
     template = "EXTRACT(EPOCH FROM (%(expressions)s))"
 
-    def as_sqlite(self, compiler, conn, **extra):
+    def as_sqlite(self, compiler, connection, **extra):
         return self.as_sql(
             compiler,
-            conn,
+            connection,
             template="((julianday(%(expressions)s)) * 86400.0)",
             arg_joiner=") - julianday(",
             **extra,

@@ -72,7 +72,7 @@ def adf_documents(message: EmailMessage) -> list[bytes]:
         filename = (part.get_filename() or "").lower()
         if content_type in _XML_TYPES or filename.endswith(_XML_NAMES):
             # Raw bytes: the ADF parser reads the XML declaration's encoding itself.
-            payload = part.get_payload(decode=True) or b""
+            payload = _bytes_of(part)
             if payload.strip():
                 attached.append(payload)
         elif content_type == "text/plain":
@@ -83,10 +83,16 @@ def adf_documents(message: EmailMessage) -> list[bytes]:
             if document := _adf_in(html.unescape(_TAG.sub("", _text_of(part)))):
                 htmls.append(document)
         elif part.get_content_maintype() == "application":
-            payload = part.get_payload(decode=True) or b""
+            payload = _bytes_of(part)
             if _ADF_BYTES.search(payload[:4096]):
                 attached.append(payload)
     return attached + texts + htmls
+
+
+def _bytes_of(part: EmailMessage) -> bytes:
+    # get_payload(decode=True) gives bytes for a leaf part (None for a multipart container).
+    payload = part.get_payload(decode=True)
+    return payload if isinstance(payload, bytes) else b""
 
 
 def _text_of(part: EmailMessage) -> str:
@@ -94,7 +100,7 @@ def _text_of(part: EmailMessage) -> str:
         return part.get_content()
     except (LookupError, UnicodeError, KeyError):
         # An unknown or lying charset: Latin-1 reads any byte, and the ADF markup is ASCII.
-        return (part.get_payload(decode=True) or b"").decode("latin-1")
+        return _bytes_of(part).decode("latin-1")
 
 
 def _adf_in(text: str) -> bytes:

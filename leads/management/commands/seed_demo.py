@@ -94,9 +94,9 @@ class Command(BaseCommand):
                 admin.save(update_fields=["password"])
             self._token(dealer)
         if options["history"] > 0:
-            made = seed_history(dealer=dealer, weeks=options["history"])
-            if made:
-                self.stdout.write(f"History: {made} leads over {options['history']} weeks")
+            history = seed_history(dealer=dealer, weeks=options["history"])
+            if history:
+                self.stdout.write(f"History: {history} leads over {options['history']} weeks")
             else:
                 self.stdout.write("History: exists, unchanged")
 
