@@ -7,8 +7,7 @@ from django.utils.translation import gettext as _
 from dealers.models import Salesperson
 from followup import messaging
 from followup.channels.voice import call_now
-from followup.messages_models import OutboundMessage
-from followup.models import Attempt
+from followup.models import Attempt, OutboundMessage
 from followup.policy import consent
 from followup.policy.gate import consent_state, contact_decide, refusal_text
 from followup.policy.models import ContactDecision, Purpose

@@ -28,7 +28,7 @@ from followup.channels import templates as tpl
 from followup.channels.email import SendFailed, email_send
 from followup.channels.texts import FIRST_PURPOSES
 from followup.channels.whatsapp import in_session_window, sandbox, whatsapp_send
-from followup.messages_models import OutboundMessage
+from followup.models import OutboundMessage
 from followup.policy.gate import contact_decide, refusal_text
 from followup.policy.models import ContactDecision, SuppressionSource
 from followup.policy.optout import VIA_SOURCES, person_leads, person_opt_out

@@ -20,7 +20,7 @@ from followup import queue
 from followup.channels import templates as tpl
 from followup.channels.content_sync import whatsapp_gaps
 from followup.channels.texts import DEFAULTS, PURPOSES
-from followup.messages_models import MessageTemplate
+from followup.models import MessageTemplate
 from leads.models import Lead
 
 CHANNELS = (MessageTemplate.Channel.EMAIL, MessageTemplate.Channel.WHATSAPP)

@@ -23,7 +23,6 @@ urlpatterns = [
     path("", include("followup.bdc.urls")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("", include("followup.message_urls")),
     path("", include("followup.booking.urls")),
     path("", include("privacy.urls")),
     path("", include("leads.urls")),

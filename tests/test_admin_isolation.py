@@ -25,8 +25,14 @@ from dealers.admin_scoping import (
 )
 from dealers.models import Salesperson, Vehicle
 from followup.booking.models import Booking
-from followup.messages_models import InboundMessage, MessageTemplate, OutboundMessage
-from followup.models import Attempt, CadenceStep, Call
+from followup.models import (
+    Attempt,
+    CadenceStep,
+    Call,
+    InboundMessage,
+    MessageTemplate,
+    OutboundMessage,
+)
 from leads.models import FunnelDigest, IntakeRecord, Lead, LeadEvent
 from tests.conftest import make_lead, make_staff
 

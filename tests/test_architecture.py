@@ -27,7 +27,7 @@ KNOWN_CIRCLES: set[str] = set()
 KNOWN_LONG_FUNCTIONS: set[str] = {
     "followup/channels/context.py:first_message_context",
     "followup/channels/voice.py:voice_gather",
-    "followup/inbound.py:reply_receive",
+    "followup/replies.py:reply_receive",
     "followup/policy/gate.py:contact_decide",
     "followup/progress.py:attempt_gate",
     "followup/template_views.py:template_edit",

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from django.test import override_settings
 
-from followup.messages_models import InboundMessage
+from followup.models import InboundMessage
 from leadflow.email_webhooks import PROVIDERS
 from leads.models import Lead
 

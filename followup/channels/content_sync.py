@@ -28,7 +28,7 @@ from dealers.models import Dealer
 from followup.cadence import dealer_cadence
 from followup.channels import templates as tpl
 from followup.channels.texts import DEFAULTS, FIRST_PURPOSES
-from followup.messages_models import MessageTemplate
+from followup.models import MessageTemplate
 from followup.twilio_client import twilio_client
 from leads.models import Lead
 

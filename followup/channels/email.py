@@ -19,7 +19,7 @@ from django.utils import translation
 from django.utils.crypto import constant_time_compare, salted_hmac
 
 from followup.booking.ics import appointment_ics
-from followup.messages_models import OutboundMessage
+from followup.models import OutboundMessage
 from followup.twilio_client import TwilioFailure
 from leads.models import Lead
 

@@ -27,7 +27,7 @@ from followup.channels.texts import (
     UTILITY,
     VEHICLE_FALLBACK,
 )
-from followup.messages_models import MessageTemplate
+from followup.models import MessageTemplate
 from followup.staffing import first_call_promise
 from leads.intent import lead_intent
 from leads.models import Lead

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from followup.channels.email import SendFailed
-from followup.messages_models import OutboundMessage
+from followup.models import OutboundMessage
 from followup.twilio_client import (
     PERMANENT_CODES,
     TwilioFailure,

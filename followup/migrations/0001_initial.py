@@ -2,7 +2,7 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import followup.messages_models
+import followup.models.messages
 from django.db import migrations, models
 
 
@@ -131,7 +131,7 @@ class Migration(migrations.Migration):
                 ('subject', models.CharField(blank=True, max_length=200, verbose_name='email subject')),
                 ('body', models.TextField(help_text='Placeholders: {first_name}, {customer_name}, {vehicle}, {dealer}, {salesperson}, {appointment}.', verbose_name='text')),
                 ('content_sid', models.CharField(blank=True, help_text='The approved Twilio content template (HX…).', max_length=64, verbose_name='WhatsApp content SID')),
-                ('variables', models.JSONField(blank=True, default=followup.messages_models.default_variables, help_text='Placeholder names for {{1}}, {{2}}, … in order.', verbose_name='WhatsApp template variables')),
+                ('variables', models.JSONField(blank=True, default=followup.models.messages.default_variables, help_text='Placeholder names for {{1}}, {{2}}, … in order.', verbose_name='WhatsApp template variables')),
                 ('manual', models.BooleanField(default=True, help_text='Shown on the lead page.', verbose_name='offered to salespeople')),
                 ('dealer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='message_templates', to='dealers.dealer')),
             ],

@@ -273,8 +273,7 @@ def test_a_booking_while_the_broker_is_down_is_kept_and_confirmed_when_it_is_bac
 
     from kombu.exceptions import OperationalError
 
-    from followup.booking.tasks import notify_booking
-    from followup.message_tasks import send_due, send_message
+    from followup.tasks import notify_booking, send_due, send_message
     from leadflow.celery import app
 
     down = OperationalError("Error 111 connecting to broker. Connection refused.")

@@ -12,8 +12,7 @@ from django.core import mail
 from followup.channels import templates as tpl
 from followup.channels.content_sync import whatsapp_gaps, whatsapp_templates_sync
 from followup.channels.texts import DEFAULTS
-from followup.messages_models import MessageTemplate, OutboundMessage
-from followup.models import Attempt
+from followup.models import Attempt, MessageTemplate, OutboundMessage
 from leads.intent import lead_intent
 from leads.models import LeadEvent
 from tests.followup.conftest import PUBLIC
@@ -219,7 +218,7 @@ def test_the_first_answer_is_chosen_from_the_leads_question(dealer_a, fields, in
 
 
 def test_the_beat_task_submits_every_dealers_whatsapp_templates(dealer_a, dealer_b, fake_twilio):
-    from followup.message_tasks import sync_whatsapp_templates
+    from followup.tasks import sync_whatsapp_templates
 
     dealer_b.language, dealer_b.whatsapp_sender = "nl", "+31201234567"
     dealer_b.save(update_fields=["language", "whatsapp_sender"])

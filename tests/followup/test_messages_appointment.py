@@ -6,9 +6,9 @@ import pytest
 import time_machine
 from django.core import mail
 
-from followup.message_tasks import send_due
-from followup.messages_models import OutboundMessage
 from followup.messaging import appointment_booked
+from followup.models import OutboundMessage
+from followup.tasks import send_due
 from leads.engine import EngineUnavailable
 from leads.models import Lead, LeadEvent
 from tests.conftest import BERLIN

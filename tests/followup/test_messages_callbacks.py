@@ -7,8 +7,8 @@ import pytest
 from django.conf import settings
 from django.test import override_settings
 
-from followup.messages_models import MessageTemplate, OutboundMessage
 from followup.messaging import message_send
+from followup.models import MessageTemplate, OutboundMessage
 from leads.models import LeadEvent
 from tests.fakes.twilio_signing import signed_post
 from tests.followup.messages_support import (

@@ -14,9 +14,9 @@ from django.test import override_settings
 from django.utils import timezone
 
 from followup.channels.email import reply_address
-from followup.message_tasks import send_due, send_message
-from followup.messages_models import InboundMessage, MessageTemplate, OutboundMessage
 from followup.messaging import appointment_booked, message_send
+from followup.models import InboundMessage, MessageTemplate, OutboundMessage
+from followup.tasks import send_due, send_message
 from leads.models import Lead, LeadEvent
 from tests.conftest import BERLIN
 from tests.fakes.twilio_signing import signed_post

@@ -8,8 +8,8 @@ import time_machine
 from django.core import mail
 from django.utils import timezone, translation
 
-from followup.messages_models import MessageTemplate, OutboundMessage
 from followup.messaging import message_send, message_send_manual, message_templates
+from followup.models import MessageTemplate, OutboundMessage
 from leads.engine import EngineUnavailable
 from leads.models import Lead, LeadEvent
 from tests.followup.messages_support import (

@@ -9,9 +9,9 @@ from django.core import mail
 from django.test import override_settings
 from django.utils import timezone
 
-from followup.message_tasks import send_due
-from followup.messages_models import MessageTemplate, OutboundMessage
 from followup.messaging import message_resend, message_send
+from followup.models import MessageTemplate, OutboundMessage
+from followup.tasks import send_due
 from followup.twilio_client import clear_twilio_client_cache
 from leads.models import LeadEvent
 from tests.followup.messages_support import (

@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 from django.db import transaction
 
-from followup.messages_models import MessageTemplate, OutboundMessage
 from followup.messaging import message_send
+from followup.models import MessageTemplate, OutboundMessage
 from tests.followup.messages_support import ANNA_MOBILE, make_lead
 
 

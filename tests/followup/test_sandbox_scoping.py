@@ -7,9 +7,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from followup.messages_models import InboundMessage
 from followup.messaging import message_send
-from followup.models import Call
+from followup.models import Call, InboundMessage
 from tests.conftest import make_lead
 from tests.followup.conftest import agent_leg
 

@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from followup.messages_models import MessageTemplate, OutboundMessage
+from followup.models import MessageTemplate, OutboundMessage
 from tests.followup.messages_support import make_lead
 
 

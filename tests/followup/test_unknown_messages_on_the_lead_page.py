@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from followup.messages_models import MessageTemplate, OutboundMessage
 from followup.messaging import message_send
+from followup.models import MessageTemplate, OutboundMessage
 from tests.followup.messages_support import make_lead
 
 Status = OutboundMessage.Status

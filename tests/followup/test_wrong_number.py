@@ -8,8 +8,7 @@ from django.core import mail
 from django.urls import reverse
 
 from followup.channels import voice
-from followup.messages_models import OutboundMessage
-from followup.models import Attempt, Call
+from followup.models import Attempt, Call, OutboundMessage
 from leads.models import Lead
 from tests.followup.conftest import agent_leg, pending
 

@@ -7,8 +7,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from followup.channels.texts import FIRST_PURPOSES
-from followup.messages_models import MessageTemplate
-from followup.models import Call, InboundMessage, OutboundMessage
+from followup.models import Call, InboundMessage, MessageTemplate, OutboundMessage
 from leads.models import AccessLog, IntakeRecord, Lead
 from leads.reports.funnel import funnel_report
 from leads.reports.weeks import Week

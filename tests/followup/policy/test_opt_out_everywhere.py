@@ -8,11 +8,10 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from followup.inbound import whatsapp_inbound
-from followup.messages_models import OutboundMessage
 from followup.messaging import message_status_update
-from followup.models import Attempt, Call, Suppression
+from followup.models import Attempt, Call, OutboundMessage, Suppression
 from followup.policy.keywords import REFUSAL, STOP, classify
+from followup.replies import whatsapp_inbound
 from leads.models import Lead, LeadEvent
 from leads.services import EvidenceMissing, lead_log_outcome
 from tests.followup.conftest import pending

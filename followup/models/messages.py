@@ -20,8 +20,6 @@ from dealers.models import Dealer, Salesperson
 from leadflow.lib.metrics import MESSAGES
 from leads.models import Lead
 
-__all__ = ["InboundMessage", "MessageTemplate", "OutboundMessage"]
-
 
 def default_variables() -> list[str]:
     return ["first_name", "vehicle", "dealer"]

@@ -17,8 +17,8 @@ from django.utils.translation import gettext as _
 from dealers.models import Dealer
 from followup import queue
 from followup.channels.email import lead_id_from_reply_address
-from followup.messages_models import InboundMessage, OutboundMessage
 from followup.messaging import lead_opt_out
+from followup.models import InboundMessage, OutboundMessage
 from followup.policy.consent import possible_opt_out_flag
 from followup.policy.keywords import REFUSAL, STOP, classify
 from followup.stop import followup_stop
