@@ -5,7 +5,6 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from dealers.admin_scoping import DealerScopedAdmin
-from followup.messaging import message_mark_sent, message_resend
 from followup.models import (
     Attempt,
     Booking,
@@ -15,6 +14,7 @@ from followup.models import (
     MessageTemplate,
     OutboundMessage,
 )
+from followup.outbox import message_mark_sent, message_resend
 
 
 @admin.register(CadenceStep)

@@ -5,16 +5,16 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 
 from dealers.models import Salesperson
-from followup import messaging
-from followup.channels.voice import call_now
+from followup import messaging, outbox
 from followup.models import Attempt, OutboundMessage
-from followup.policy import consent
+from followup.policy import consent, optout
 from followup.policy.gate import consent_state, contact_decide, refusal_text
 from followup.policy.models import ContactDecision, Purpose
 from followup.policy.person import person_key
 from followup.policy.suppression import suppression_channels
 from followup.progress import lead_phone_invalid
 from followup.stop import followup_stop
+from followup.voice.ring import call_now
 from leads.engine import ChannelStatus, EngineUnavailable, Unsettled, Upcoming
 from leads.labels import CHANNEL_ACTIONS
 from leads.models import Lead
@@ -53,7 +53,7 @@ class FollowupEngine:
         )
 
     def opt_out(self, *, lead: Lead, by: Salesperson) -> bool:
-        return messaging.lead_opt_out(lead=lead, via="salesperson", by=by)
+        return optout.lead_opt_out(lead=lead, via="salesperson", by=by)
 
     def consent_record(
         self, *, lead: Lead, by: Salesperson, channel: str, given: bool, note: str
@@ -106,7 +106,7 @@ class FollowupEngine:
                 created_at=m.created_at,
                 reason=m.error_reason,
             )
-            for m in messaging.messages_unsettled(lead=lead)
+            for m in outbox.messages_unsettled(lead=lead)
         ]
 
     def message_settle(self, *, lead: Lead, by: Salesperson, message_id: int, how: str) -> bool:
@@ -119,7 +119,7 @@ class FollowupEngine:
         if message is None:
             return False
         if how == "resend":
-            return messaging.message_resend(message=message, by=by)
+            return outbox.message_resend(message=message, by=by)
         if how == "sent":
-            return messaging.message_mark_sent(message=message)
+            return outbox.message_mark_sent(message=message)
         return False

@@ -15,8 +15,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 from followup import sandbox
 from followup.channels.email import lead_id_from_unsubscribe_token, reply_address
 from followup.channels.templates import language_of
-from followup.messaging import lead_opt_out, message_status_update
 from followup.models import InboundMessage, OutboundMessage
+from followup.outbox import message_status_update
+from followup.policy.optout import lead_opt_out
 from followup.replies import email_inbound, whatsapp_inbound
 from followup.security import twilio_signed
 from followup.twilio_client import PERMANENT_CODES

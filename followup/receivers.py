@@ -14,9 +14,10 @@ from django.dispatch import receiver
 from django.utils.html import strip_tags
 
 from followup import queue
-from followup.messaging import lead_opt_out, message_status_update
 from followup.models import OutboundMessage
+from followup.outbox import message_status_update
 from followup.policy.models import ALL_CHANNELS
+from followup.policy.optout import lead_opt_out
 from followup.policy.suppression import suppression_channels
 from followup.replies import email_inbound
 from followup.services import first_call_create

@@ -17,10 +17,10 @@ from django.utils.translation import gettext as _
 from dealers.models import Dealer
 from followup import queue
 from followup.channels.email import lead_id_from_reply_address
-from followup.messaging import lead_opt_out
 from followup.models import InboundMessage, OutboundMessage
 from followup.policy.consent import possible_opt_out_flag
 from followup.policy.keywords import REFUSAL, STOP, classify
+from followup.policy.optout import lead_opt_out
 from followup.stop import followup_stop
 from leads.models import Lead, LeadEvent
 

@@ -12,8 +12,8 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from dealers.models import Salesperson
-from followup.channels import voice
 from followup.models import Call
+from followup.voice import callbacks, legs, twiml
 from leads.models import Lead, LeadEvent
 from leads.timeline import event_line
 
@@ -46,42 +46,42 @@ def _agent(call: Call, action: str, seconds: int) -> bool:
     if action not in AGENT_ACTIONS.get(call.status, ()):
         return False
     if action == "answer":
-        voice.voice_status(call_id=call.pk, params=_params(call, CallStatus="in-progress"))
-        voice.voice_answer(call_id=call.pk, params=_params(call, AnsweredBy="human"))
+        callbacks.voice_status(call_id=call.pk, params=_params(call, CallStatus="in-progress"))
+        twiml.voice_answer(call_id=call.pk, params=_params(call, AnsweredBy="human"))
     elif action == "voicemail":
-        voice.voice_answer(call_id=call.pk, params=_params(call, AnsweredBy="machine_start"))
-        voice.voice_status(
+        twiml.voice_answer(call_id=call.pk, params=_params(call, AnsweredBy="machine_start"))
+        callbacks.voice_status(
             call_id=call.pk, params=_params(call, CallStatus="completed", CallDuration="3")
         )
     elif action == "decline":
-        voice.voice_status(call_id=call.pk, params=_params(call, CallStatus="no-answer"))
+        callbacks.voice_status(call_id=call.pk, params=_params(call, CallStatus="no-answer"))
     elif action.startswith("press-") and _bridged(call) is not None:
         # Keys pressed while the customer is on the line reach nobody (Twilio is running the
         # <Dial>): the salesperson hanging up is what ends it, never leaving the customer alone.
         _end_bridge(call)
-        voice.voice_status(
+        callbacks.voice_status(
             call_id=call.pk, params=_params(call, CallStatus="completed", CallDuration="10")
         )
     elif action.startswith("press-"):
         digit = action.removeprefix("press-")
-        voice.voice_gather(call_id=call.pk, params=_params(call, Digits=digit))
+        twiml.voice_gather(call_id=call.pk, params=_params(call, Digits=digit))
         if digit == "1":
             customer = Call.objects.filter(parent=call).first()
             if customer is not None:
                 # Twilio executes the <Dial>: the customer's leg starts and rings.
                 customer.sid = customer.sid or f"{call.sid}-C"
                 for status in ("initiated", "ringing"):
-                    voice.voice_customer_status(
+                    callbacks.voice_customer_status(
                         call_id=customer.pk,
                         params=_params(customer, CallStatus=status, ParentCallSid=call.sid or ""),
                     )
         else:
-            voice.voice_status(
+            callbacks.voice_status(
                 call_id=call.pk, params=_params(call, CallStatus="completed", CallDuration="8")
             )
     elif action == "hang-up":
         _end_bridge(call)
-        voice.voice_status(
+        callbacks.voice_status(
             call_id=call.pk, params=_params(call, CallStatus="completed", CallDuration="10")
         )
     return True
@@ -116,14 +116,14 @@ def expire_rings(*, now: dt.datetime | None = None) -> int:
     for call in sandbox.filter(
         leg=Call.Leg.AGENT,
         status="ringing",
-        rang_at__lt=now - dt.timedelta(seconds=voice.RING_SECONDS),
+        rang_at__lt=now - dt.timedelta(seconds=legs.RING_SECONDS),
     )[:BATCH]:
-        voice.voice_status(call_id=call.pk, params=_params(call, CallStatus="no-answer"))
+        callbacks.voice_status(call_id=call.pk, params=_params(call, CallStatus="no-answer"))
         ended += 1
     for call in sandbox.filter(
         leg=Call.Leg.CUSTOMER,
         status__in=["initiated", "ringing"],
-        created_at__lt=now - dt.timedelta(seconds=voice.CUSTOMER_RING_SECONDS),
+        created_at__lt=now - dt.timedelta(seconds=legs.CUSTOMER_RING_SECONDS),
     )[:BATCH]:
         _customer(call, "decline", 0)
         ended += 1
@@ -134,7 +134,7 @@ def expire_rings(*, now: dt.datetime | None = None) -> int:
         answered_at__lt=now - dt.timedelta(seconds=WHISPER_AND_GATHER_SECONDS),
     )[:BATCH]:
         # "No key pressed. Passing the lead on."
-        voice.voice_status(
+        callbacks.voice_status(
             call_id=call.pk,
             params=_params(
                 call, CallStatus="completed", CallDuration=str(WHISPER_AND_GATHER_SECONDS)
@@ -149,22 +149,22 @@ def _customer(call: Call, action: str, seconds: int) -> bool:
         return False
     agent = call.parent
     if action == "answer":
-        voice.voice_customer_status(
+        callbacks.voice_customer_status(
             call_id=call.pk, params=_params(call, CallStatus="in-progress", AnsweredBy="human")
         )
         return True
     status = "completed" if action == "talk" else "no-answer"
     duration = str(seconds if action == "talk" else 0)
-    voice.voice_customer_status(
+    callbacks.voice_customer_status(
         call_id=call.pk, params=_params(call, CallStatus=status, CallDuration=duration)
     )
-    voice.voice_dial_done(
+    twiml.voice_dial_done(
         call_id=agent.pk,
         params=_params(
             agent, DialCallStatus=status, DialCallDuration=duration, DialCallSid=call.sid or ""
         ),
     )
-    voice.voice_status(
+    callbacks.voice_status(
         call_id=agent.pk,
         params=_params(agent, CallStatus="completed", CallDuration=str(int(duration) + 15)),
     )
@@ -203,7 +203,7 @@ def board(*, staff: Salesperson) -> dict:
             actions = ("hang-up",)  # talking to the customer: keys reach nobody
         call.actions = actions
         call.whisper = (
-            voice.whisper_text(call.lead)
+            twiml.whisper_text(call.lead)
             if call.leg == Call.Leg.AGENT and call.status == "in-progress"
             else ""
         )

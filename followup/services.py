@@ -207,7 +207,7 @@ def attempt_run(*, attempt_id: int) -> str:
         attempt.finish(outcome="error", status=Attempt.Status.FAILED, reason=str(exc))
         return "failed"
     # The attempt counts on the lead only when its message has gone out
-    # (messaging.attempt_count): a message that fails or is skipped never counts.
+    # (outbox.attempt_count): a message that fails or is skipped never counts.
     attempt.finish(outcome="sent" if sent else "not applicable")
     lead_next_action_refresh(lead=lead)
     return "sent" if sent else "not applicable"

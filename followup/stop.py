@@ -4,19 +4,13 @@ its phones still ringing are cancelled at the provider."""
 
 from __future__ import annotations
 
-import logging
-
 from django.db import transaction
 from django.utils import timezone
 
 from followup import queue
-from followup.channels import voice
 from followup.models import Attempt, Call
 from followup.progress import attempts_cancel
-from followup.providers import voice_provider
 from leads.models import Lead, LeadEvent
-
-log = logging.getLogger(__name__)
 
 # Legs not answered yet: nobody talks on them, so they can be ended without cutting anyone off.
 UNANSWERED = ("pending", "dialing", "unknown", "queued", "initiated", "ringing")
@@ -62,16 +56,3 @@ def followup_stop(*, lead_id: int, reason: str) -> int:
         for call_id in live:
             queue.enqueue_on_commit(queue.RING_HANG_UP, call_id)
     return len(live)
-
-
-def leg_hang_up(*, call_id: int) -> bool:
-    """Cancel a leg still ringing at the provider (best effort: it may have ended already)."""
-    call = Call.objects.filter(pk=call_id).exclude(sid=None).first()
-    if call is None or call.is_terminal:
-        return False
-    provider = voice_provider()
-    provider.hang_up(call.sid)
-    if provider.name == "sandbox":
-        # Twilio would now report the leg cancelled; the sandbox phone stops ringing at once.
-        voice.voice_status(call_id=call.pk, params={"CallSid": call.sid, "CallStatus": "canceled"})
-    return True

@@ -9,34 +9,34 @@ from celery import shared_task
 from django.conf import settings
 
 from dealers.models import Dealer
-from followup import dispatch, queue, sla, stop
+from followup import dispatch, queue, sla
 from followup.booking.services import booking_notify, bookings_unnotified
-from followup.channels import voice
 from followup.channels.content_sync import whatsapp_templates_sync
-from followup.messaging import message_deliver, messages_due
+from followup.outbox import message_deliver, messages_due
 from followup.replies import reply_notify
 from followup.services import attempt_run, cadence_run, first_messages_ensure
+from followup.voice import ring
 from leads.models import Lead
 
 
 @shared_task(name="followup.ring.attempt", time_limit=40, soft_time_limit=30)
 def ring_attempt(attempt_id: int) -> str:
-    return voice.ring_attempt_run(attempt_id=attempt_id)
+    return ring.ring_attempt_run(attempt_id=attempt_id)
 
 
 @shared_task(name="followup.ring.dial", time_limit=40, soft_time_limit=30)
 def ring_dial(call_id: int) -> str:
-    return voice.call_dial(call_id=call_id)
+    return ring.call_dial(call_id=call_id)
 
 
 @shared_task(name="followup.ring.reconcile", time_limit=40, soft_time_limit=30)
 def ring_reconcile(call_id: int) -> str:
-    return voice.call_reconcile(call_id=call_id)
+    return ring.call_reconcile(call_id=call_id)
 
 
 @shared_task(name="followup.ring.hang_up", time_limit=40, soft_time_limit=30)
 def ring_hang_up(call_id: int) -> bool:
-    return stop.leg_hang_up(call_id=call_id)
+    return ring.leg_hang_up(call_id=call_id)
 
 
 @shared_task(name="followup.messages.first", time_limit=60, soft_time_limit=50)

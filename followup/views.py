@@ -11,8 +11,8 @@ from django.views.decorators.http import require_POST
 from dealers.models import Salesperson
 from dealers.tenancy import staff_of
 from followup import sandbox
-from followup.channels import voice
 from followup.security import twilio_signed
+from followup.voice import callbacks, twiml
 
 
 def _twiml(body: str) -> HttpResponse:
@@ -22,32 +22,32 @@ def _twiml(body: str) -> HttpResponse:
 @twilio_signed
 @require_POST
 def voice_answer(request: HttpRequest, call_id: int) -> HttpResponse:
-    return _twiml(voice.voice_answer(call_id=call_id, params=request.POST.dict()))
+    return _twiml(twiml.voice_answer(call_id=call_id, params=request.POST.dict()))
 
 
 @twilio_signed
 @require_POST
 def voice_gather(request: HttpRequest, call_id: int) -> HttpResponse:
-    return _twiml(voice.voice_gather(call_id=call_id, params=request.POST.dict()))
+    return _twiml(twiml.voice_gather(call_id=call_id, params=request.POST.dict()))
 
 
 @twilio_signed
 @require_POST
 def voice_dial(request: HttpRequest, call_id: int) -> HttpResponse:
-    return _twiml(voice.voice_dial_done(call_id=call_id, params=request.POST.dict()))
+    return _twiml(twiml.voice_dial_done(call_id=call_id, params=request.POST.dict()))
 
 
 @twilio_signed
 @require_POST
 def voice_status(request: HttpRequest, call_id: int) -> HttpResponse:
-    voice.voice_status(call_id=call_id, params=request.POST.dict())
+    callbacks.voice_status(call_id=call_id, params=request.POST.dict())
     return HttpResponse(status=204)
 
 
 @twilio_signed
 @require_POST
 def voice_customer(request: HttpRequest, call_id: int) -> HttpResponse:
-    voice.voice_customer_status(call_id=call_id, params=request.POST.dict())
+    callbacks.voice_customer_status(call_id=call_id, params=request.POST.dict())
     return HttpResponse(status=204)
 
 

@@ -22,7 +22,7 @@ from followup.booking.slots import (
     slot_length,
 )
 from followup.channels import templates as tpl
-from followup.models import Attempt, HoursRule
+from followup.models import Attempt, HoursRule, OutboundMessage
 from followup.progress import attempts_cancel, lead_next_action_refresh
 from followup.stop import followup_stop
 from leads.labels import action_code
@@ -144,7 +144,7 @@ def booking_confirm(*, booking_id: int) -> None:
         messaging.appointment_booked(
             lead=lead,
             by=None,
-            prefer=messaging.EMAIL,
+            prefer=OutboundMessage.Channel.EMAIL,
             context={"minutes": int(slot_length().total_seconds() // 60), "kind": booking.kind},
         )
     # Should the broker refuse it: committed and not yet notified, bookings_unnotified hands it

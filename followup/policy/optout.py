@@ -20,6 +20,7 @@ from followup.models import Attempt, OutboundMessage
 from followup.policy.models import ALL_CHANNELS, SuppressionReason, SuppressionSource
 from followup.policy.suppression import suppression_add
 from followup.progress import lead_next_action_refresh
+from followup.stop import followup_stop
 from leads.models import Lead, LeadEvent
 
 # What the older ``via`` strings of the opt-out paths mean on the suppression list.
@@ -127,3 +128,27 @@ def _cancel_contact(*, lead: Lead, channels: list[str], everything: bool) -> int
             )
     lead_next_action_refresh(lead=lead)
     return count
+
+
+def lead_opt_out(*, lead: Lead, via: str, by: Salesperson | None = None, source: str = "") -> bool:
+    """Stop contact at once, for the person: they go on the suppression list, and nothing
+    queued or scheduled goes out on any of their leads (``followup.policy.optout``); a phone
+    still ringing for any of them ends too. True if this lead was not opted out before."""
+    before = Lead.objects.filter(pk=lead.pk, opted_out_at__isnull=True).exists()
+    with transaction.atomic():
+        person_opt_out(
+            lead=lead,
+            source=source or VIA_SOURCES.get(via, SuppressionSource.ADMIN),
+            by=by,
+            via=via,
+        )
+        ids = [other.pk for other in person_leads(lead=lead)]
+
+        def stop() -> None:
+            # After commit: the provider is asked to cancel ringing legs (no network I/O
+            # inside the transaction).
+            for lead_id in ids:
+                followup_stop(lead_id=lead_id, reason="opted out")
+
+        transaction.on_commit(stop)
+    return before

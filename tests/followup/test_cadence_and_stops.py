@@ -161,7 +161,7 @@ def test_the_bdc_makes_one_recovery_call_for_a_lost_lead(post_lead, rep_a1):
     assert lead.status == "contacting"
 
     # Nobody answers at the BDC: the lead is lost again, and no second recovery follows.
-    from followup.channels.voice import voice_status
+    from followup.voice.callbacks import voice_status
 
     voice_status(call_id=call.pk, params={"CallStatus": "no-answer"})
     lead.refresh_from_db()

@@ -6,9 +6,9 @@ import datetime as dt
 
 import time_machine
 
-from followup.channels import voice
 from followup.dispatch import dispatch_due
 from followup.models import Attempt, OutboundMessage
+from followup.voice import ring
 
 
 def start_rows(lead) -> dict[str, str]:
@@ -32,7 +32,7 @@ def test_a_chain_that_broke_after_the_ring_still_sends_first_messages_and_plans_
     lead = post_lead(execute=False)
     first_call = Attempt.objects.get(lead=lead, key="first_call")
     # Only the chain's first task ran; the rest of the chain was lost with its worker.
-    assert voice.ring_attempt_run(attempt_id=first_call.pk) == "dialed"
+    assert ring.ring_attempt_run(attempt_id=first_call.pk) == "dialed"
 
     with time_machine.travel(lead.received_at + dt.timedelta(seconds=29), tick=False):
         dispatch_due()

@@ -9,8 +9,9 @@ from django.core import mail
 from django.test import override_settings
 from django.utils import timezone
 
-from followup.messaging import message_resend, message_send
+from followup.messaging import message_send
 from followup.models import MessageTemplate, OutboundMessage
+from followup.outbox import message_resend
 from followup.tasks import send_due
 from followup.twilio_client import clear_twilio_client_cache
 from leads.models import LeadEvent

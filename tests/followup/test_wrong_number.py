@@ -7,8 +7,8 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from followup.channels import voice
 from followup.models import Attempt, Call, OutboundMessage
+from followup.voice import callbacks, ring, twiml
 from leads.models import Lead
 from tests.followup.conftest import agent_leg, pending
 
@@ -66,13 +66,13 @@ def test_after_wrong_number_nothing_calls_or_messages_that_phone(
     # Click-to-call is refused, and so is the salesperson pressing 1 on a ring still going on.
     response = lena.post(reverse("lead-action", args=[lead.pk, "call"]), follow=True)
     assert "The phone number is wrong" in response.content.decode()
-    voice.voice_answer(call_id=first_call.pk, params={"AnsweredBy": "human"})
-    twiml = voice.voice_gather(call_id=first_call.pk, params={"Digits": "1"})
-    assert "<Dial" not in twiml
+    twiml.voice_answer(call_id=first_call.pk, params={"AnsweredBy": "human"})
+    gathered = twiml.voice_gather(call_id=first_call.pk, params={"Digits": "1"})
+    assert "<Dial" not in gathered
     assert Call.objects.count() == calls_before
     # The salesperson's ring still going on ends without passing the lead to anybody else.
     with django_capture_on_commit_callbacks(execute=True):
-        voice.voice_status(
+        callbacks.voice_status(
             call_id=first_call.pk, params={"CallStatus": "completed", "CallDuration": "12"}
         )
     assert Call.objects.count() == calls_before
@@ -88,7 +88,7 @@ def test_after_wrong_number_nothing_calls_or_messages_that_phone(
     step = Attempt.objects.create(
         dealer_id=lead.dealer_id, lead=lead, key="late", channel="phone", due_at=lead.received_at
     )
-    assert voice.ring_attempt_run(attempt_id=step.pk) == "skipped"
+    assert ring.ring_attempt_run(attempt_id=step.pk) == "skipped"
     assert Attempt.objects.get(pk=step.pk).reason == "wrong number"
 
 

@@ -8,8 +8,8 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from followup.messaging import message_status_update
 from followup.models import Attempt, Call, OutboundMessage, Suppression
+from followup.outbox import message_status_update
 from followup.policy.keywords import REFUSAL, STOP, classify
 from followup.replies import whatsapp_inbound
 from leads.models import Lead, LeadEvent
@@ -219,7 +219,7 @@ def test_twilio_21610_opts_out_the_person_and_cancels_queued_messages(post_lead,
 
 
 def test_the_salespersons_own_long_leg_is_not_reached(post_lead, rep_a1):
-    from followup.channels.voice import voice_status
+    from followup.voice.callbacks import voice_status
 
     lead = post_lead()
     agent = Call.objects.filter(lead=lead, leg="agent").first()
