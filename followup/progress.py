@@ -184,25 +184,9 @@ def attempt_gate(*, attempt: Attempt) -> bool:
     """
     # The lead is read fresh here (callers load the attempt with select_related("lead")):
     # this read is the re-check.
+    if _lead_stopped(attempt=attempt):
+        return False
     lead = attempt.lead
-    if attempt.channel in PHONE_CHANNELS and lead.phone_is_invalid:
-        # Only this channel is closed: the emails of the cadence go on.
-        if Attempt.objects.filter(pk=attempt.pk, status__in=Attempt.PENDING).update(
-            status=Attempt.Status.CANCELLED, reason="wrong number", finished_at=timezone.now()
-        ):
-            lead.log(
-                LeadEvent.Kind.ATTEMPT,
-                data={"cancelled": [attempt.label], "reason": "wrong number"},
-            )
-            lead_next_action_refresh(lead=lead)
-        return False
-    reason = stop_reason(lead=lead, attempt=attempt)
-    if reason:
-        _attempt_cancel(attempt=attempt, reason=reason)
-        lead.log(LeadEvent.Kind.ATTEMPT, data={"cancelled": [attempt.label], "reason": reason})
-        if reason not in ("test lead",):
-            attempts_cancel(lead=lead, reason=reason)
-        return False
     if attempt.requested_by_id is not None:
         # Click-to-call: decided (and stored) when the salesperson asked; only an opt-out
         # since then stops it.
@@ -227,6 +211,38 @@ def attempt_gate(*, attempt: Attempt) -> bool:
             return _attempt_move(attempt=attempt, to=held[0], reason=held[1])
     if attempt.channel == Attempt.Channel.LOST:
         return True
+    return _policy_allows(attempt=attempt, now=now)
+
+
+def _lead_stopped(*, attempt: Attempt) -> bool:
+    """The lead's phone is wrong (for a call or a WhatsApp), or the lead moved on so that the
+    attempt must not happen: the attempt is cancelled (the cadence too, for a move)."""
+    lead = attempt.lead
+    if attempt.channel in PHONE_CHANNELS and lead.phone_is_invalid:
+        # Only this channel is closed: the emails of the cadence go on.
+        if Attempt.objects.filter(pk=attempt.pk, status__in=Attempt.PENDING).update(
+            status=Attempt.Status.CANCELLED, reason="wrong number", finished_at=timezone.now()
+        ):
+            lead.log(
+                LeadEvent.Kind.ATTEMPT,
+                data={"cancelled": [attempt.label], "reason": "wrong number"},
+            )
+            lead_next_action_refresh(lead=lead)
+        return True
+    reason = stop_reason(lead=lead, attempt=attempt)
+    if not reason:
+        return False
+    _attempt_cancel(attempt=attempt, reason=reason)
+    lead.log(LeadEvent.Kind.ATTEMPT, data={"cancelled": [attempt.label], "reason": reason})
+    if reason not in ("test lead",):
+        attempts_cancel(lead=lead, reason=reason)
+    return True
+
+
+def _policy_allows(*, attempt: Attempt, now: dt.datetime) -> bool:
+    """The contact policy's decision for an automatic attempt; a denial moves the attempt to
+    when it will be allowed, or cancels it (and, for calls nobody may make, all calls)."""
+    lead = attempt.lead
     decision = contact_decide(
         lead=lead,
         channel=attempt.channel,

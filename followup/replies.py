@@ -99,18 +99,7 @@ def reply_receive(
             )
             return inbound
         lead = Lead.objects.select_for_update().select_related("dealer").get(pk=lead.pk)
-        lead.log(
-            LeadEvent.Kind.INBOUND,
-            at=at,
-            note=text,
-            data={
-                "channel": channel,
-                "inbound": inbound.pk,
-                "sid": provider_sid,
-                "stop": stop,
-                "refusal": verdict == REFUSAL,
-            },
-        )
+        _timeline_log(lead=lead, inbound=inbound, sid=provider_sid, verdict=verdict)
         if stop:
             lead_opt_out(lead=lead, via=channel)
             return inbound
@@ -118,23 +107,44 @@ def reply_receive(
             possible_opt_out_flag(lead=lead, inbound_id=inbound.pk)
             queue.enqueue_on_commit(queue.REPLY_NOTIFY, inbound.pk)
             return inbound
-        lead.last_inbound_at = at
-        lead.save(update_fields=["last_inbound_at", "updated_at"])
-        if lead.status in REACHABLE_FROM and lead.can_move_to(Lead.Status.REACHED):
-            lead.move_to(
-                Lead.Status.REACHED,
-                at=at,
-                # The same shape as every other evidence: a mapping with its kind.
-                data={
-                    "evidence": {"kind": "inbound", "channel": channel, "inbound": inbound.pk},
-                    "channel": channel,
-                    "inbound": inbound.pk,
-                },
-            )
-            # The reply is the contact: end the ring in progress and what is planned.
-            transaction.on_commit(lambda: followup_stop(lead_id=lead.pk, reason="reached"))
+        _lead_answered(lead=lead, inbound=inbound)
         queue.enqueue_on_commit(queue.REPLY_NOTIFY, inbound.pk)
     return inbound
+
+
+def _timeline_log(*, lead: Lead, inbound: InboundMessage, sid: str, verdict: str) -> None:
+    lead.log(
+        LeadEvent.Kind.INBOUND,
+        at=inbound.received_at,
+        note=inbound.text,
+        data={
+            "channel": inbound.channel,
+            "inbound": inbound.pk,
+            "sid": sid,
+            "stop": verdict == STOP,
+            "refusal": verdict == REFUSAL,
+        },
+    )
+
+
+def _lead_answered(*, lead: Lead, inbound: InboundMessage) -> None:
+    """The customer wrote back: WhatsApp's 24-hour window opens and the lead is reached."""
+    at, channel = inbound.received_at, inbound.channel
+    lead.last_inbound_at = at
+    lead.save(update_fields=["last_inbound_at", "updated_at"])
+    if lead.status in REACHABLE_FROM and lead.can_move_to(Lead.Status.REACHED):
+        lead.move_to(
+            Lead.Status.REACHED,
+            at=at,
+            # The same shape as every other evidence: a mapping with its kind.
+            data={
+                "evidence": {"kind": "inbound", "channel": channel, "inbound": inbound.pk},
+                "channel": channel,
+                "inbound": inbound.pk,
+            },
+        )
+        # The reply is the contact: end the ring in progress and what is planned.
+        transaction.on_commit(lambda: followup_stop(lead_id=lead.pk, reason="reached"))
 
 
 def whatsapp_inbound(*, sender: str, recipient: str, text: str, sid: str) -> InboundMessage | None:

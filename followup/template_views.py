@@ -134,6 +134,17 @@ def template_list(request: HttpRequest) -> HttpResponse:
     return render(request, "followup/templates/list.html", context)
 
 
+def _template_save(row: MessageTemplate, data: dict[str, str]) -> None:
+    """The manager's wording, saved when it changed (a new WhatsApp text goes back to Meta)."""
+    if row.change_text(
+        label=data["label"],
+        subject=data["subject"] if row.channel == MessageTemplate.Channel.EMAIL else "",
+        body=data["body"],
+        variables=tpl.variables_of(data["body"]),
+    ):
+        row.save()
+
+
 @login_required
 def template_edit(request: HttpRequest, channel: str, purpose: str, language: str) -> HttpResponse:
     staff = _manager(request)
@@ -159,14 +170,7 @@ def template_edit(request: HttpRequest, channel: str, purpose: str, language: st
                 language=language,
                 category=tpl.category_of(purpose),
             )
-            data = form.cleaned_data
-            if row.change_text(
-                label=data["label"],
-                subject=data["subject"] if channel == MessageTemplate.Channel.EMAIL else "",
-                body=data["body"],
-                variables=tpl.variables_of(data["body"]),
-            ):
-                row.save()
+            _template_save(row, form.cleaned_data)
             messages.success(request, _("Template saved."))
             if (
                 channel == MessageTemplate.Channel.WHATSAPP

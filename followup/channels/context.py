@@ -181,6 +181,28 @@ def call_text(when: dt.datetime, *, lead: Lead, language: str) -> str:
     )
 
 
+def _availability(
+    phrases: Mapping[str, Any],
+    *,
+    offer: Mapping[str, Any],
+    vehicle: str,
+    sender: str,
+    language: str,
+    country: str,
+) -> str:
+    """Whether the car is still there, or what is similar if it was sold."""
+    similar = [
+        similar_text(car, language=language, country=country)
+        for car in offer.get("similar") or []
+        if isinstance(car, Mapping)
+    ]
+    if offer.get("availability") == "available":
+        return phrases["available"].format(vehicle=vehicle)
+    if offer.get("availability") == "sold" and similar:
+        return phrases["sold"].format(vehicle=vehicle, similar="; ".join(similar))
+    return _capital(phrases["unknown"].format(sender=sender))
+
+
 def first_message_context(
     *,
     lead: Lead,
@@ -204,28 +226,18 @@ def first_message_context(
     year = offer.get("year") or lead.vehicle_year
     listing_url, photo_url = _listing_urls(lead, offer)
 
-    similar = [
-        similar_text(car, language=language, country=country)
-        for car in offer.get("similar") or []
-        if isinstance(car, Mapping)
-    ]
-    if offer.get("availability") == "available":
-        availability = phrases["available"].format(vehicle=vehicle)
-    elif offer.get("availability") == "sold" and similar:
-        availability = phrases["sold"].format(vehicle=vehicle, similar="; ".join(similar))
-    else:
-        availability = _capital(phrases["unknown"].format(sender=sender))
+    availability = _availability(
+        phrases, offer=offer, vehicle=vehicle, sender=sender, language=language, country=country
+    )
     next_step = phrases["book"].format(url=booking_url) if booking_url else phrases["reply"]
     if call_at is not None:
         next_step = f"{call_text(call_at, lead=lead, language=language)} {next_step}"
 
-    rows: list[tuple[str, str]] = []
-    if year:
-        rows.append((phrases["year"], str(year)))
-    if price:
-        rows.append((phrases["price"], price))
-    if stock_number:
-        rows.append((phrases["stock"], stock_number))
+    rows = [
+        (phrases[label], str(value))
+        for label, value in (("year", year), ("price", price), ("stock", stock_number))
+        if value
+    ]
     # One line for WhatsApp, whose template variables may hold no line breaks.
     line_parts = [vehicle, condition, price]
     if stock_number:

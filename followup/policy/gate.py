@@ -155,49 +155,15 @@ def contact_decide(
     )
     key = person_key(dealer=lead.dealer, phone=lead.phone, email=lead.email)
     rule = "test_lead" if lead.is_test else _address_rule(lead=lead, channel=channel)
-    if not rule:
-        entry = suppression_check(dealer=lead.dealer, channel=channel, key=key)
-        if entry is not None:
-            rule = "suppressed"
-            decision.consent = {
-                "state": "no",
-                "source": "suppression",
-                "reason": entry.reason,
-                "via": entry.source,
-                "at": entry.created_at.isoformat(),
-            }
-        elif lead.opted_out:
-            rule = "opted_out"
-        elif lead.possible_opt_out_at is not None and by is None:
-            rule = "possible_opt_out"
-    if not rule:
-        decision.consent = consent_state(
-            lead=lead, channel=channel, purpose=policy_purpose, key=key
-        )
-        state = decision.consent["state"]
-        if state == "no":
-            rule = "no_consent"
-        elif state == "unknown":
-            rule = (
-                "no_marketing_consent" if policy_purpose == Purpose.MARKETING else "consent_unknown"
-            )
-        elif (
-            policy_purpose == Purpose.REPLY
-            and decision.consent.get("source") != "salesperson"
-            and when - lead.received_at > dt.timedelta(days=lead.dealer.reply_days)
-        ):
-            rule = "reply_period_over"
+    rule = rule or _person_rule(decision, lead=lead, channel=channel, key=key, by=by)
+    rule = rule or _consent_rule(decision, lead=lead, channel=channel, key=key, when=when)
     if not rule and channel == ContactChannel.WHATSAPP and free_text:
-        inbound = lead.last_inbound_at
-        if inbound is None or when - inbound >= WHATSAPP_WINDOW:
-            rule = "whatsapp_window"
+        rule = _window_rule(lead=lead, when=when)
     if not rule and check_hours:
         rule = _hours(
             decision, lead=lead, when=when, informational=informational, dealer_hours=dealer_hours
         )
-        if rule and override and lead.dealer.policy_override and by is not None:
-            decision.override = True
-            rule = "override"
+        rule = _overridden(decision, rule=rule, lead=lead, by=by) if override else rule
     decision.allowed = rule in ("", "override")
     decision.rule = rule or "allowed"
     if record:
@@ -211,6 +177,61 @@ def contact_decide(
             message_id=message_id,
         )
     return decision
+
+
+def _window_rule(*, lead: Lead, when: dt.datetime) -> str:
+    """Free text by WhatsApp only within 24 hours of the customer's last message."""
+    inbound = lead.last_inbound_at
+    return "whatsapp_window" if inbound is None or when - inbound >= WHATSAPP_WINDOW else ""
+
+
+def _overridden(decision: Decision, *, rule: str, lead: Lead, by: Salesperson | None) -> str:
+    """A person's choice to contact outside the hours, where the dealer allows it."""
+    if rule and lead.dealer.policy_override and by is not None:
+        decision.override = True
+        return "override"
+    return rule
+
+
+def _person_rule(
+    decision: Decision, *, lead: Lead, channel: str, key: PersonKey, by: Salesperson | None
+) -> str:
+    """The person said no: on the suppression list, opted out, or a refusal to confirm."""
+    entry = suppression_check(dealer=lead.dealer, channel=channel, key=key)
+    if entry is not None:
+        decision.consent = {
+            "state": "no",
+            "source": "suppression",
+            "reason": entry.reason,
+            "via": entry.source,
+            "at": entry.created_at.isoformat(),
+        }
+        return "suppressed"
+    if lead.opted_out:
+        return "opted_out"
+    if lead.possible_opt_out_at is not None and by is None:
+        return "possible_opt_out"
+    return ""
+
+
+def _consent_rule(
+    decision: Decision, *, lead: Lead, channel: str, key: PersonKey, when: dt.datetime
+) -> str:
+    """The consent the purpose needs, and the reply period of consent given by an inquiry."""
+    purpose = decision.purpose
+    decision.consent = consent_state(lead=lead, channel=channel, purpose=purpose, key=key)
+    state = decision.consent["state"]
+    if state == "no":
+        return "no_consent"
+    if state == "unknown":
+        return "no_marketing_consent" if purpose == Purpose.MARKETING else "consent_unknown"
+    if (
+        purpose == Purpose.REPLY
+        and decision.consent.get("source") != "salesperson"
+        and when - lead.received_at > dt.timedelta(days=lead.dealer.reply_days)
+    ):
+        return "reply_period_over"
+    return ""
 
 
 def _hours(
