@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 from functools import partial
+from typing import Any
 
 from celery import chain
 from celery.canvas import Signature
@@ -58,8 +59,9 @@ def _task(name: str, *args: object) -> Signature:
 
 
 def _send(signature: Signature, *, countdown: float | None, recoverable: bool) -> None:
+    options: dict[str, Any] = {} if countdown is None else {"countdown": countdown}
     try:
-        signature.apply_async(countdown=countdown)
+        signature.apply_async(**options)
     except Exception:
         if not recoverable or app.conf.task_always_eager:
             raise

@@ -112,7 +112,7 @@ def reply_receive(
     return inbound
 
 
-def _timeline_log(*, lead: Lead, inbound: InboundMessage, sid: str, verdict: str) -> None:
+def _timeline_log(*, lead: Lead, inbound: InboundMessage, sid: str, verdict: str | None) -> None:
     lead.log(
         LeadEvent.Kind.INBOUND,
         at=inbound.received_at,
