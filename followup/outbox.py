@@ -32,18 +32,10 @@ from leads.models import Lead, LeadEvent
 
 log = logging.getLogger(__name__)
 
-
 EMAIL = OutboundMessage.Channel.EMAIL
-
-
 WHATSAPP = OutboundMessage.Channel.WHATSAPP
-
-
 Status = OutboundMessage.Status
-
-
 SENT_OR_LATER = (Status.SENT, Status.DELIVERED, Status.READ)
-
 
 # Waits before the 2nd, 3rd, ... try after a transient error; then the message has failed.
 RETRY_BACKOFF = (
@@ -53,20 +45,12 @@ RETRY_BACKOFF = (
     dt.timedelta(minutes=30),
     dt.timedelta(hours=1),
 )
-
-
 MAX_TRIES = len(RETRY_BACKOFF) + 1
-
-
 # A message still "sending" after this long was cut off mid-request (worker killed): it may
 # or may not have gone out.
 SENDING_STALE_AFTER = dt.timedelta(minutes=5)
-
-
 # Enqueued messages the dispatcher leaves to their own task for this long.
 ENQUEUE_GRACE = dt.timedelta(seconds=60)
-
-
 # Provider codes meaning the customer does not want our messages.
 OPT_OUT_CODES = {"21610"}
 

@@ -22,7 +22,6 @@ from leads.models import Lead, LeadEvent
 # The watchdog: a first ring not started this long after receipt is started by the dispatcher.
 WATCHDOG_SECONDS = 30
 
-
 # Lead statuses after which the cadence has nothing left to do.
 DONE_STATUSES = {
     Lead.Status.REACHED,

@@ -15,19 +15,11 @@ from followup.providers import voice_provider
 from leads.models import Lead, LeadEvent
 
 RING_SECONDS = 20  # no answer within this → the next salesperson
-
-
 CUSTOMER_RING_SECONDS = 30
-
-
 MAX_TRIES = 5
-
-
 # Looks at the provider for a leg whose create went unanswered before deciding, and the
 # growing pause between them (5 s after the first unknown, then 10, 20, 30 s: ~1 min).
 MAX_CHECKS = 4
-
-
 CHECK_BACKOFF_SECONDS = 10
 
 
