@@ -239,11 +239,8 @@ def first_message_context(
         if value
     ]
     # One line for WhatsApp, whose template variables may hold no line breaks.
-    line_parts = [vehicle, condition, price]
-    if stock_number:
-        line_parts.append(f"{phrases['stock']} {stock_number}")
-    if listing_url:
-        line_parts.append(listing_url)
+    stock = f"{phrases['stock']} {stock_number}" if stock_number else ""
+    line = " · ".join(p for p in (vehicle, condition, price, stock, listing_url) if p)
     return {
         "sender": sender,
         "Sender": _capital(sender),
@@ -252,9 +249,9 @@ def first_message_context(
         "availability": availability,
         "next_step": next_step,
         "booking_url": booking_url,
-        "vehicle_line": " · ".join(p for p in line_parts if p),
+        "vehicle_line": line,
         "card": {
-            "line": " · ".join(p for p in line_parts if p),
+            "line": line,
             "title": " · ".join(p for p in (vehicle, condition) if p),
             "rows": rows,
             "listing_url": listing_url,
