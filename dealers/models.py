@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
-from django.utils import formats
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from dealers import hours
@@ -413,3 +413,49 @@ class Vehicle(models.Model):
     @property
     def is_available(self) -> bool:
         return self.status == self.Status.AVAILABLE
+
+
+class PushSubscription(models.Model):
+    """One browser's Web Push subscription (a phone's installed app, a desktop browser).
+
+    The endpoint is the push service's address for that browser; ``p256dh`` and ``auth`` are the
+    browser's keys that every payload is encrypted to. Deleted when the push service says the
+    subscription is gone (404/410), so nobody is pushed through a dead device for ever.
+    """
+
+    dealer = models.ForeignKey(Dealer, on_delete=models.CASCADE, related_name="+")
+    salesperson = models.ForeignKey(
+        Salesperson, on_delete=models.CASCADE, related_name="push_subscriptions"
+    )
+    endpoint = models.URLField(max_length=1000, unique=True)
+    p256dh = models.CharField(max_length=200)
+    auth = models.CharField(max_length=64)
+    device = models.CharField(_("device"), max_length=120, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    last_failure_at = models.DateTimeField(null=True, blank=True)
+    last_failure = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("push subscription")
+        verbose_name_plural = _("push subscriptions")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.device or self.endpoint[:60]
+
+    @property
+    def working(self) -> bool:
+        """Delivered at least once and not failing since."""
+        if self.last_success_at is None:
+            return False
+        return self.last_failure_at is None or self.last_failure_at < self.last_success_at
+
+    def mark_delivered(self) -> None:
+        self.last_success_at = timezone.now()
+        self.save(update_fields=["last_success_at"])
+
+    def mark_failed(self, reason: str) -> None:
+        self.last_failure_at = timezone.now()
+        self.last_failure = reason[:200]
+        self.save(update_fields=["last_failure_at", "last_failure"])

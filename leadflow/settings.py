@@ -251,6 +251,18 @@ META_GRAPH_API_URL = env_str("META_GRAPH_API_URL", "https://graph.facebook.com/v
 # Meta waits about 20 s for the webhook's answer; the Graph fetch happens inside that wait.
 META_GRAPH_TIMEOUT_SECONDS = env_int("META_GRAPH_TIMEOUT_SECONDS", 5)
 
+# Web Push (the installable app's notifications): the VAPID key pair identifies this server to
+# the browsers' push services. A base64url private key (`vapid --gen` or `make run`'s .env);
+# unset: no push, the phone call stays the alarm. Subscriptions may only point at the known
+# push services (a salesperson's browser chooses the URL; the server must not post anywhere).
+LEADFLOW_VAPID_PRIVATE_KEY = env_str("LEADFLOW_VAPID_PRIVATE_KEY")
+LEADFLOW_VAPID_SUBJECT = env_str("LEADFLOW_VAPID_SUBJECT", "mailto:leadflow@localhost")
+LEADFLOW_PUSH_HOSTS = env_list(
+    "LEADFLOW_PUSH_HOSTS",
+    "fcm.googleapis.com,updates.push.services.mozilla.com,.push.apple.com,.notify.windows.com",
+)
+LEADFLOW_PUSH_TIMEOUT_SECONDS = env_int("LEADFLOW_PUSH_TIMEOUT_SECONDS", 10)
+
 # Email: Django's email API; django-anymail in production (EMAIL_BACKEND=anymail.backends.<esp>...).
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "leadflow.lib.mail.ConsoleEmailBackend")
 if EMAIL_BACKEND == "django.core.mail.backends.console.EmailBackend":

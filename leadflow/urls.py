@@ -25,5 +25,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("followup.booking.urls")),
     path("", include("privacy.urls")),
+    path("", include("dealers.urls")),
     path("", include("leads.urls")),
 ]

@@ -6,14 +6,24 @@ same checkout work without exporting anything. ``.env.example`` stays the docume
 
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric import ec
 
 HEADER = """\
 # Written by `make run` on first use: this checkout's settings (git-ignored, keep it private).
 # The environment wins over this file; .env.example documents every variable.
 """
+
+
+def vapid_private_key_new() -> str:
+    """A fresh VAPID private key, base64url of the raw 32-byte P-256 scalar (py_vapid's form)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    raw = key.private_numbers().private_value.to_bytes(32, "big")
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
 def env_file_path(root: Path) -> Path:
@@ -34,6 +44,7 @@ def env_file_ensure(path: Path, *, demo_token: str = "") -> bool:
         "LEADFLOW_PROVIDERS": "sandbox",
         "LEADFLOW_DEMO_PASSWORD": "demo",
         "LEADFLOW_DEMO_TOKEN": demo_token or "lf_demo_" + secrets.token_urlsafe(24),
+        "LEADFLOW_VAPID_PRIVATE_KEY": vapid_private_key_new(),
     }
     body = HEADER + "".join(f"{key}={value}\n" for key, value in values.items())
     # Created private (0600) and exclusively: two `make run`s racing cannot mix two keys.
