@@ -20,10 +20,13 @@ from celery.contrib.testing.worker import start_worker
 from celery.signals import task_postrun
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.test import override_settings
 from django.utils import translation
 
 from dealers.models import Dealer, Salesperson
 from leadflow.celery import app as celery_app
+from leadflow.lib.envfile import vapid_private_key_new
+from tests.fakes.push_service import FakePushService, push_service_start
 
 BERLIN = ZoneInfo("Europe/Berlin")
 MONDAY_10AM = dt.datetime(2026, 11, 23, 10, 0, tzinfo=BERLIN)
@@ -348,3 +351,16 @@ def _no_personal_data_in_logs(request) -> Iterator[None]:
     assert written, "the end-to-end test wrote no log lines to scan"
     leaked = [line for line in written.splitlines() if traces(line)]
     assert leaked == [], "personal data in the logs"
+
+
+@pytest.fixture
+def push_service() -> Iterator[FakePushService]:
+    """A local Web Push service and the server's VAPID key; subscriptions may point at it."""
+    fake = push_service_start()
+    with override_settings(
+        LEADFLOW_VAPID_PRIVATE_KEY=vapid_private_key_new(),
+        LEADFLOW_VAPID_SUBJECT="mailto:it@nord.example",
+        LEADFLOW_PUSH_HOSTS=["127.0.0.1"],
+    ):
+        yield fake
+    fake.server.shutdown()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from django.test import override_settings
 
@@ -18,32 +16,12 @@ from dealers.push import (
     vapid_public_key,
 )
 from leadflow.lib.envfile import vapid_private_key_new
-from tests.fakes.push_service import FakePushService, push_service_start
 
 NOTICE = PushNotice(title="New lead", body="Anna Schmidt · VW Golf", url="/leads/7/", tag="lead-7")
 
 
-@pytest.fixture
-def push_service() -> Iterator[FakePushService]:
-    fake = push_service_start()
-    with override_settings(
-        LEADFLOW_VAPID_PRIVATE_KEY=vapid_private_key_new(),
-        LEADFLOW_VAPID_SUBJECT="mailto:it@nord.example",
-        LEADFLOW_PUSH_HOSTS=["127.0.0.1"],
-    ):
-        yield fake
-    fake.server.shutdown()
-
-
 def _subscribe(push_service, salesperson, device="Pixel 8") -> PushSubscription:
-    sub = push_service.subscription(vapid_public_key())
-    return subscription_save(
-        salesperson=salesperson,
-        endpoint=sub["endpoint"],
-        p256dh=sub["keys"]["p256dh"],
-        auth=sub["keys"]["auth"],
-        device=device,
-    )
+    return push_service.subscribe(salesperson, device)
 
 
 def test_notice_arrives_signed_and_encrypted(push_service, rep_a1):

@@ -91,6 +91,19 @@ class FakePushService:
         self.browsers[browser.token] = browser
         return {"endpoint": f"{self.origin}/wpush/{browser.token}", "keys": browser.keys()}
 
+    def subscribe(self, salesperson: Any, device: str = "Pixel 8") -> Any:
+        """A salesperson's browser subscribing and the page handing it to LeadFlow."""
+        from dealers.push import subscription_save, vapid_public_key
+
+        sub = self.subscription(vapid_public_key())
+        return subscription_save(
+            salesperson=salesperson,
+            endpoint=sub["endpoint"],
+            p256dh=sub["keys"]["p256dh"],
+            auth=sub["keys"]["auth"],
+            device=device,
+        )
+
     def gone(self, subscription: dict[str, Any]) -> None:
         self._gone.add(subscription["endpoint"].rsplit("/", 1)[1])
 
