@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('dealers', '0006_appointment_window_meta_page'),
+        ('dealers', '0008_dealer_reoffer_minutes'),
     ]
 
     operations = [
