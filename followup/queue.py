@@ -35,6 +35,7 @@ ATTEMPT_RUN = "followup.attempt.run"
 ALARM_NOTIFY = "followup.alarm.notify"
 MESSAGE_SEND = "followup.messages.send"
 REPLY_NOTIFY = "followup.messages.notify_reply"
+PUSH_NOTIFY = "followup.push.notify"
 BOOKING_NOTIFY = "followup.booking.notify"
 WHATSAPP_TEMPLATES_SYNC = "followup.whatsapp.sync_templates"
 
@@ -49,6 +50,7 @@ TASK_NAMES = (
     ALARM_NOTIFY,
     MESSAGE_SEND,
     REPLY_NOTIFY,
+    PUSH_NOTIFY,
     BOOKING_NOTIFY,
     WHATSAPP_TEMPLATES_SYNC,
 )
@@ -103,3 +105,9 @@ def lead_start_on_commit(*, attempt_id: int, lead_id: int, repeat: bool) -> None
             _task(SCHEDULE_CADENCE, lead_id),
         )
     transaction.on_commit(partial(_send, steps, countdown=None, recoverable=True))
+
+
+def push_on_commit(*, lead_id: int, kind: str) -> None:
+    """A push notice about the lead once the change commits; lost with the broker, since the
+    phone call and the queue carry the same news (push is the second alarm)."""
+    enqueue_on_commit(PUSH_NOTIFY, lead_id, kind, recoverable=True)

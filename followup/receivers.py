@@ -42,6 +42,9 @@ def on_lead_received(sender, *, lead: Lead, repeat: bool, **kwargs) -> None:
     # Enqueued only once the intake transaction commits: a worker must never look for a lead
     # that is not there yet, nor ring for one that was rolled back.
     queue.lead_start_on_commit(attempt_id=attempt.pk, lead_id=lead.pk, repeat=repeat)
+    if lead.assigned_to_id is not None and not repeat:
+        # Beside the ring, never instead of it: on its own task, so it cannot delay the call.
+        queue.push_on_commit(lead_id=lead.pk, kind="new_lead")
 
 
 log = logging.getLogger(__name__)

@@ -106,9 +106,11 @@ def reply_receive(
         if verdict == REFUSAL:
             possible_opt_out_flag(lead=lead, inbound_id=inbound.pk)
             queue.enqueue_on_commit(queue.REPLY_NOTIFY, inbound.pk)
+            queue.push_on_commit(lead_id=lead.pk, kind="reply")
             return inbound
         _lead_answered(lead=lead, inbound=inbound)
         queue.enqueue_on_commit(queue.REPLY_NOTIFY, inbound.pk)
+        queue.push_on_commit(lead_id=lead.pk, kind="reply")
     return inbound
 
 

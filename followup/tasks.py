@@ -13,6 +13,7 @@ from followup import dispatch, queue, sla
 from followup.booking.services import booking_notify, bookings_unnotified
 from followup.channels.content_sync import whatsapp_templates_sync
 from followup.outbox import message_deliver, messages_due
+from followup.push import lead_push
 from followup.replies import reply_notify
 from followup.services import attempt_run, cadence_run, first_messages_ensure
 from followup.voice import ring
@@ -137,3 +138,8 @@ def sync_whatsapp_templates(dealer_id: int | None = None) -> int:
 )
 def notify_booking(booking_id: int) -> bool:
     return booking_notify(booking_id=booking_id)
+
+
+@shared_task(name="followup.push.notify", time_limit=40, soft_time_limit=30)
+def push_notify(lead_id: int, kind: str) -> int:
+    return lead_push(lead_id=lead_id, kind=kind)

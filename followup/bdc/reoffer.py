@@ -18,6 +18,7 @@ from django.utils import timezone
 from dealers import hours
 from dealers.models import Dealer, Salesperson
 from dealers.services import dealer_lock, salesperson_next
+from followup import queue
 from followup.bdc.handback import takes_leads
 from followup.models import Attempt, Call, HoursRule
 from followup.policy.calendar import closed_reason
@@ -134,6 +135,7 @@ def lead_reoffer(*, lead: Lead, now: dt.datetime | None = None) -> Salesperson |
                 at=now,
                 data={"to": person.pk, "name": person.display_name, **moved},
             )
+            queue.push_on_commit(lead_id=lead.pk, kind="reoffer")
         else:
             Lead.objects.filter(pk=lead.pk).update(
                 assigned_to=None, bdc=True, bdc_reason=REOFFER, updated_at=now

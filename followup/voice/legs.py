@@ -128,6 +128,8 @@ def ring_escalate(*, call: Call) -> Call | None:
             data={"call": nxt.pk, "event": "escalated", "from": call.who, "to": nxt.who},
         )
         queue.enqueue_on_commit(queue.RING_DIAL, nxt.pk)
+        if nxt.is_bdc:
+            queue.push_on_commit(lead_id=attempt.lead.pk, kind="escalation")
     return nxt
 
 
