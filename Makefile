@@ -33,6 +33,7 @@ test: venv
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(MAKE) --no-print-directory typecheck
 
 ## mypy with django-stubs (settings need a key to load; this one signs nothing).
 typecheck: venv

@@ -36,7 +36,8 @@ class FollowupEngine:
         if not decision.allowed:
             raise EngineUnavailable(refusal_text(decision))
         attempt = call_now(lead=lead, by=by)
-        ContactDecision.objects.filter(pk=decision.record.pk).update(attempt_id=attempt.pk)
+        if decision.record is not None:
+            ContactDecision.objects.filter(pk=decision.record.pk).update(attempt_id=attempt.pk)
 
     def send_message(
         self,

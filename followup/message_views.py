@@ -22,6 +22,7 @@ from followup.replies import email_inbound, whatsapp_inbound
 from followup.security import twilio_signed
 from followup.twilio_client import PERMANENT_CODES
 from followup.views import sandbox_staff
+from leadflow.lib.htmx import HtmxHttpRequest
 from leads.models import Lead
 
 Status = OutboundMessage.Status
@@ -101,7 +102,7 @@ SANDBOX_MESSAGES = 200
 
 
 @login_required
-def sandbox_messages(request: HttpRequest) -> HttpResponse:
+def sandbox_messages(request: HtmxHttpRequest) -> HttpResponse:
     """The customers' side of the sandbox: what their phones and inboxes received."""
     staff = sandbox_staff(request)
     leads = sandbox.leads_of(staff)
@@ -143,7 +144,7 @@ def sandbox_messages(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def sandbox_reply(request: HttpRequest) -> HttpResponse:
+def sandbox_reply(request: HtmxHttpRequest) -> HttpResponse:
     """Reply as the customer, through the same handler as Twilio's and anymail's webhooks."""
     staff = sandbox_staff(request)
     lead_id = request.POST.get("lead", "")

@@ -134,7 +134,8 @@ def message_send_manual(
     )
     if message is None:
         raise EngineUnavailable(_("This template cannot be used for this lead now."))
-    ContactDecision.objects.filter(pk=decision.record.pk).update(message_id=message.pk)
+    if decision.record is not None:
+        ContactDecision.objects.filter(pk=decision.record.pk).update(message_id=message.pk)
     message_enqueue(message)
 
 
@@ -237,12 +238,17 @@ def reminder_time(lead: Lead) -> dt.datetime | None:
     """The day before the appointment, mid-morning in the dealer's time zone (within the
     customer contact hours); None when that moment has passed already."""
     dealer = lead.dealer
-    local = lead.appointment_at.astimezone(dealer.tz)
+    appointment_at = lead.appointment_at
+    if appointment_at is None:
+        return None
+    local = appointment_at.astimezone(dealer.tz)
     day_before = local.date() - dt.timedelta(days=1)
-    when = dt.datetime.combine(day_before, REMINDER_LOCAL_TIME, tzinfo=dealer.tz)
-    if not dealer.may_contact_customer(when):
+    when: dt.datetime | None = dt.datetime.combine(
+        day_before, REMINDER_LOCAL_TIME, tzinfo=dealer.tz
+    )
+    if when is not None and not dealer.may_contact_customer(when):
         when = dealer.next_contact_time(when)
-    if when is None or when <= timezone.now() or when >= lead.appointment_at:
+    if when is None or when <= timezone.now() or when >= appointment_at:
         return None
     return when
 

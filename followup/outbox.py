@@ -321,7 +321,7 @@ def message_status_update(
     fields: dict[str, str] = {}
     if status in OutboundMessage.FINAL_FAILURES:
         fields = {"error_code": code[:20], "error_reason": reason[:300]}
-    if not message.move_to(status, at=at, **fields):
+    if not message.move_to(status, at=at, **fields):  # type: ignore[arg-type]
         return False
     if status in OutboundMessage.FINAL_FAILURES:
         PROVIDER_ERRORS.labels(

@@ -257,7 +257,7 @@ def _policy_allows(*, attempt: Attempt, now: dt.datetime) -> bool:
     decision_record(decision, lead=lead, by=None, when=now, attempt_id=attempt.pk)
     if decision.allowed:
         return True
-    if decision.curable:
+    if decision.curable and decision.next_allowed_at is not None:
         return _attempt_move(attempt=attempt, to=decision.next_allowed_at, reason=decision.rule)
     _attempt_cancel(attempt=attempt, reason=decision.rule)
     if attempt.channel == Attempt.Channel.PHONE and decision.rule in NO_CALL_RULES:

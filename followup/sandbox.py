@@ -148,6 +148,8 @@ def _customer(call: Call, action: str, seconds: int) -> bool:
     if action not in CUSTOMER_ACTIONS.get(call.status, ()):
         return False
     agent = call.parent
+    if agent is None:
+        return False  # a customer leg always hangs off the salesperson's
     if action == "answer":
         callbacks.voice_customer_status(
             call_id=call.pk, params=_params(call, CallStatus="in-progress", AnsweredBy="human")
@@ -201,8 +203,9 @@ def board(*, staff: Salesperson) -> dict:
         )
         if call.pk in bridging:
             actions = ("hang-up",)  # talking to the customer: keys reach nobody
-        call.actions = actions
-        call.whisper = (
+        # For the template: what the phone offers and says now.
+        call.actions = actions  # type: ignore[attr-defined]
+        call.whisper = (  # type: ignore[attr-defined]
             twiml.whisper_text(call.lead)
             if call.leg == Call.Leg.AGENT and call.status == "in-progress"
             else ""
@@ -221,11 +224,10 @@ def board(*, staff: Salesperson) -> dict:
         .select_related("lead")
         .order_by("-at", "-id")[:25]
     )
-    events = _collapsed(list(events))
     return {
         "live": live,
         "recent": calls.filter(status__in=Call.TERMINAL).order_by("-id")[:15],
-        "events": events,
+        "events": _collapsed(list(events)),
         "staff": (dealer.staff if staff.sees_whole_dealer else dealer.staff.filter(pk=staff.pk))
         .exclude(phone="")
         .select_related("user"),
@@ -237,11 +239,12 @@ def _collapsed(events: list[LeadEvent]) -> list[LeadEvent]:
     """Identical lines in a row (same lead, same words) become one line with a count."""
     shown: list[LeadEvent] = []
     for event in events:
-        event.text = event_line(event)
-        event.repeats = 1
+        # Set on the instances for the template.
+        event.text = event_line(event)  # type: ignore[attr-defined]
+        event.repeats = 1  # type: ignore[attr-defined]
         last = shown[-1] if shown else None
-        if last is not None and last.lead_id == event.lead_id and last.text == event.text:
-            last.repeats += 1
+        if last is not None and last.lead_id == event.lead_id and last.text == event.text:  # type: ignore[attr-defined]
+            last.repeats += 1  # type: ignore[attr-defined]
             continue
         shown.append(event)
     return shown

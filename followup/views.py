@@ -13,6 +13,7 @@ from dealers.tenancy import staff_of
 from followup import sandbox
 from followup.security import twilio_signed
 from followup.voice import callbacks, twiml
+from leadflow.lib.htmx import HtmxHttpRequest
 
 
 def _twiml(body: str) -> HttpResponse:
@@ -60,7 +61,7 @@ def sandbox_staff(request: HttpRequest) -> Salesperson:
 
 
 @login_required
-def sandbox_page(request: HttpRequest) -> HttpResponse:
+def sandbox_page(request: HtmxHttpRequest) -> HttpResponse:
     """One view serves the page and its polled fragment (htmx)."""
     staff = sandbox_staff(request)
     context = {"nav": "sandbox", **sandbox.board(staff=staff)}
@@ -71,7 +72,7 @@ def sandbox_page(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def sandbox_act(request: HttpRequest, call_id: int, action: str) -> HttpResponse:
+def sandbox_act(request: HtmxHttpRequest, call_id: int, action: str) -> HttpResponse:
     staff = sandbox_staff(request)
     call = sandbox.calls_of(staff).select_related("lead__dealer").filter(pk=call_id).first()
     if call is None:

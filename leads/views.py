@@ -16,11 +16,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_htmx.http import HttpResponseClientRedirect
-from django_htmx.middleware import HtmxDetails
 
 from dealers.models import Salesperson
 from dealers.tenancy import get_scoped, staff_of
 from leadflow.lib import login_throttle
+from leadflow.lib.htmx import HtmxHttpRequest
 from leads.engine import EngineUnavailable, Unsettled, Upcoming, engine
 from leads.forms import (
     REPORT_FILTERS,
@@ -46,11 +46,6 @@ QUEUE_PAGE = 30
 NEW_WINDOW = dt.timedelta(hours=1)
 # Past this a new lead's age turns red: DESIGN §1 promises the first call within two minutes.
 FIRST_CALL_SECONDS = 120
-
-
-class HtmxHttpRequest(HttpRequest):
-    # django-htmx's middleware sets it on every request (its documented typing pattern).
-    htmx: HtmxDetails
 
 
 # --- Sign-in ----------------------------------------------------------------------------------

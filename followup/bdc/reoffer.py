@@ -172,7 +172,8 @@ def reoffers_run(*, now: dt.datetime | None = None) -> int:
         dealer = lead.dealer
         if not takes_leads(dealer, now):
             continue
-        if open_minutes(dealer, lead.assigned_at, now) >= dealer.reoffer_minutes:
+        assigned_at = lead.assigned_at  # type: ignore[attr-defined]  # untouched_leads annotates it
+        if open_minutes(dealer, assigned_at, now) >= dealer.reoffer_minutes:
             lead_reoffer(lead=lead, now=now)
             made += 1
     return made

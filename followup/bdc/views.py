@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -10,12 +10,13 @@ from django_htmx.http import HttpResponseClientRedirect
 from dealers.models import Salesperson
 from dealers.tenancy import staff_of
 from followup.bdc.worklist import worklist
+from leadflow.lib.htmx import HtmxHttpRequest
 
 # Who works the BDC's list: its agents, and the managers who stand in for them.
 WORKLIST_ROLES = (Salesperson.Role.BDC, Salesperson.Role.MANAGER)
 
 
-def bdc_worklist(request: HttpRequest) -> HttpResponse:
+def bdc_worklist(request: HtmxHttpRequest) -> HttpResponse:
     if not request.user.is_authenticated and request.htmx:
         # A poll after the session ended: send the whole page to sign-in, not just the list.
         return HttpResponseClientRedirect(f"{reverse('login')}?next={reverse('bdc-worklist')}")
@@ -23,7 +24,7 @@ def bdc_worklist(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def _bdc_worklist(request: HttpRequest) -> HttpResponse:
+def _bdc_worklist(request: HtmxHttpRequest) -> HttpResponse:
     staff = staff_of(request)
     if staff.role not in WORKLIST_ROLES:
         raise Http404("the BDC's worklist")

@@ -59,7 +59,7 @@ def _lock_calendar(lead: Lead) -> Salesperson | None:
 
 
 def _locked_lead(lead_id: int) -> Lead:
-    return (
+    return (  # type: ignore[no-any-return]
         Lead.objects.select_for_update(of=("self",))
         .select_related("dealer", "assigned_to__user")
         .get(pk=lead_id)

@@ -131,7 +131,8 @@ def _url(value: Any) -> str:
 
 def _listing_urls(lead: Lead, offer: Mapping[str, Any]) -> tuple[str, str]:
     raw = lead.raw_payload if isinstance(lead.raw_payload, dict) else {}
-    vehicle = {**(raw.get("vehicle") if isinstance(raw.get("vehicle"), dict) else {})}
+    listed = raw.get("vehicle")
+    vehicle = dict(listed) if isinstance(listed, dict) else {}
     vehicle.update({k: v for k, v in offer.items() if k in ("listing_url", "photo_url") and v})
     listing = next(
         (_url(vehicle.get(k)) for k in ("listing_url", "url", "link") if _url(vehicle.get(k))),

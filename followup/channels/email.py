@@ -39,7 +39,7 @@ class SendFailed(Exception):
 
 
 def reply_domain() -> str:
-    return settings.LEADFLOW_REPLY_DOMAIN or urlsplit(settings.LEADFLOW_PUBLIC_URL).hostname
+    return settings.LEADFLOW_REPLY_DOMAIN or urlsplit(settings.LEADFLOW_PUBLIC_URL).hostname or ""
 
 
 def _reply_signature(lead_id: int) -> str:
@@ -137,7 +137,7 @@ def email_send(message: OutboundMessage) -> str:
             "text/calendar; charset=utf-8; method=PUBLISH",
         )
     # anymail: tracking events carry this back, so they find the row even without an id.
-    email.metadata = {"lf_message": str(message.pk)}
+    email.metadata = {"lf_message": str(message.pk)}  # type: ignore[attr-defined]
     try:
         email.send()
     except Exception as exc:

@@ -210,7 +210,7 @@ def free_label(language: str) -> str:
 def placeholders(*, lead: Lead, language: str, extra: dict[str, Any] | None = None) -> dict:
     """Every placeholder a text may use, filled for this lead (strings only), plus ``card``."""
     dealer = lead.dealer
-    salesperson = lead.assigned_to.display_name if lead.assigned_to_id else dealer.name
+    salesperson = lead.assigned_to.display_name if lead.assigned_to else dealer.name
     vehicle = lead.vehicle or VEHICLE_FALLBACK.get(language, VEHICLE_FALLBACK["en"])
     values: dict[str, Any] = {
         "first_name": lead.first_name or lead.customer_name,

@@ -179,7 +179,7 @@ class OutboundMessage(models.Model):
         Status.READ: 5,
         Status.CANCELLED: 9,
     }
-    TIMESTAMPS = {
+    TIMESTAMPS: dict[str, str] = {
         Status.SENDING: "sending_at",
         Status.SENT: "sent_at",
         Status.DELIVERED: "delivered_at",

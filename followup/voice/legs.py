@@ -48,7 +48,7 @@ def ring_next_target(
         tried_bdc = any(bdc for _pk, bdc in rung)
     if attempt.requested_by_id is not None:
         person = attempt.requested_by
-        if tried or tried_bdc or not person.phone:
+        if tried or tried_bdc or person is None or not person.phone:
             return None
         return {"salesperson": person, "is_bdc": False, "to": person.phone}
     now = timezone.now()

@@ -252,7 +252,7 @@ def call_now(*, lead: Lead, by: Salesperson) -> Attempt:
 def leg_hang_up(*, call_id: int) -> bool:
     """Cancel a leg still ringing at the provider (best effort: it may have ended already)."""
     call = Call.objects.filter(pk=call_id).exclude(sid=None).first()
-    if call is None or call.is_terminal:
+    if call is None or call.is_terminal or not call.sid:
         return False
     provider = voice_provider()
     provider.hang_up(call.sid)

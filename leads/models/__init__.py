@@ -1,5 +1,7 @@
 """The leads app's models, one module per concern; import them from here."""
 
+from __future__ import annotations
+
 from leads.models.events import LeadEvent
 from leads.models.lead import IllegalMove, Lead, LeadQuerySet
 from leads.models.records import AccessLog, FunnelDigest, IntakeRecord

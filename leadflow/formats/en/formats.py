@@ -6,6 +6,8 @@ to the day.month dates of a European dealership read both ways, and mixed with t
 on one page (the booking page's days above its times).
 """
 
+from __future__ import annotations
+
 DATE_FORMAT = "j F Y"
 DATETIME_FORMAT = "j F Y, H:i"
 SHORT_DATE_FORMAT = "j M Y"
