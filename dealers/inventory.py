@@ -149,9 +149,15 @@ def inventory_parse(body: bytes, *, fmt: str) -> tuple[list[dict[str, Any]], boo
 
 def _parse_json(body: bytes) -> tuple[list[dict[str, Any]], bool]:
     try:
-        data = json.loads(body.decode("utf-8-sig"))
+        text = body.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InventoryUnreadable("body is not UTF-8") from None
+    # PostgreSQL text cannot hold NUL: refused here, like a CSV with NUL bytes, instead of
+    # failing at the save (a 500).
+    if "\\u0000" in text:
+        raise InventoryUnreadable("NUL characters (\\u0000) are not allowed")
+    try:
+        data = json.loads(text)
     except (ValueError, RecursionError):
         raise InventoryUnreadable("body is not valid JSON") from None
     complete = False

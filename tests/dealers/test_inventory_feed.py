@@ -320,3 +320,10 @@ def test_a_staff_manager_sees_and_edits_only_their_dealers_stock_in_the_admin(
     )
     assert response.status_code == 302
     assert Vehicle.objects.get(stock_number="N1").dealer == dealer_a
+
+
+def test_a_nul_character_is_refused_clearly_not_a_server_error(client, dealer_a):
+    # PostgreSQL text cannot store NUL; found by the property test above on PostgreSQL.
+    response = post(client, json.dumps([{"stock_number": "N1", "vin": "WVW\u0000ZZZ"}]))
+    assert response.status_code == 400
+    assert "NUL" in response.json()["error"]
