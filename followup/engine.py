@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 
 from dealers.models import Salesperson
 from followup import messaging, outbox
+from followup.conversation import conversation as lead_conversation
 from followup.models import Attempt, OutboundMessage
 from followup.policy import consent, optout
 from followup.policy.gate import consent_state, contact_decide, refusal_text
@@ -15,7 +16,13 @@ from followup.policy.suppression import suppression_channels
 from followup.progress import lead_phone_invalid
 from followup.stop import followup_stop
 from followup.voice.ring import call_now
-from leads.engine import ChannelStatus, EngineUnavailable, Unsettled, Upcoming
+from leads.engine import (
+    ChannelStatus,
+    ConversationMessage,
+    EngineUnavailable,
+    Unsettled,
+    Upcoming,
+)
 from leads.labels import CHANNEL_ACTIONS
 from leads.models import Lead
 
@@ -124,3 +131,6 @@ class FollowupEngine:
         if how == "sent":
             return outbox.message_mark_sent(message=message)
         return False
+
+    def conversation(self, *, lead: Lead) -> list[ConversationMessage]:
+        return lead_conversation(lead=lead)

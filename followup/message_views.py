@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-from itertools import chain
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -15,6 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from followup import sandbox
 from followup.channels.email import lead_id_from_unsubscribe_token, reply_address
 from followup.channels.templates import language_of
+from followup.conversation import bubbles, shown_outbound
 from followup.models import InboundMessage, OutboundMessage
 from followup.outbox import message_status_update
 from followup.policy.optout import lead_opt_out
@@ -107,9 +107,7 @@ def sandbox_messages(request: HtmxHttpRequest) -> HttpResponse:
     staff = sandbox_staff(request)
     leads = sandbox.leads_of(staff)
     outbound = (
-        OutboundMessage.objects.filter(dealer=staff.dealer_id, lead__in=leads)
-        .exclude(status=Status.CANCELLED)
-        .exclude(status=Status.QUEUED, send_after__isnull=False)
+        shown_outbound(OutboundMessage.objects.filter(dealer=staff.dealer_id, lead__in=leads))
         .select_related("lead")
         .order_by("-created_at", "-id")[:SANDBOX_MESSAGES]
     )
@@ -118,20 +116,16 @@ def sandbox_messages(request: HtmxHttpRequest) -> HttpResponse:
         .select_related("lead")
         .order_by("-received_at", "-id")[:SANDBOX_MESSAGES]
     )
-    conversations: dict[int, dict] = {}
-    items = sorted(
-        chain(
-            ({"out": True, "at": m.created_at, "m": m} for m in outbound),
-            ({"out": False, "at": m.received_at, "m": m} for m in inbound),
-        ),
-        key=lambda item: item["at"],
-    )
-    for item in items:
-        lead = item["m"].lead
-        conversation = conversations.setdefault(lead.pk, {"lead": lead, "items": []})
-        conversation["items"].append(item)
-        conversation["last"] = item["at"]
-    ordered = sorted(conversations.values(), key=lambda c: c["last"], reverse=True)
+    by_lead: dict[int, tuple[Lead, list[OutboundMessage], list[InboundMessage]]] = {}
+    for m in outbound:
+        by_lead.setdefault(m.lead_id, (m.lead, [], []))[1].append(m)
+    for m in inbound:
+        by_lead.setdefault(m.lead_id, (m.lead, [], []))[2].append(m)
+    conversations = []
+    for lead, sent, received in by_lead.values():
+        items = bubbles(sent, received)
+        conversations.append({"lead": lead, "items": items, "last": items[-1].at})
+    ordered = sorted(conversations, key=lambda c: c["last"], reverse=True)
     context = {
         "conversations": ordered[:SANDBOX_CONVERSATIONS],
         "can_reply": True,

@@ -52,6 +52,28 @@ class Unsettled:
     reason: str
 
 
+@dataclass(frozen=True)
+class ConversationMessage:
+    """One message between the dealer and the customer, either way, as a chat bubble."""
+
+    out: bool
+    at: dt.datetime
+    channel: str  # "email", "whatsapp", and whatever channel the engine adds (SMS)
+    channel_label: str
+    text: str
+    subject: str = ""
+    purpose: str = ""  # outbound: a message purpose code (leads.labels.purpose_label)
+    status: str = ""  # outbound: queued … delivered, read, failed
+    status_label: str = ""  # the status in words, in the viewer's language
+    error: str = ""
+
+    @property
+    def tone(self) -> str:
+        if self.status in ("failed", "undelivered"):
+            return "bad"
+        return "ok" if self.status in ("sent", "delivered", "read") else ""
+
+
 class Engine(Protocol):
     def call_now(self, *, lead: Lead, by: Salesperson, override: bool = False) -> None:
         """Ring ``by``'s phone and bridge to the customer (click-to-call), if the contact
@@ -105,6 +127,9 @@ class Engine(Protocol):
 
     def message_settle(self, *, lead: Lead, by: Salesperson, message_id: int, how: str) -> bool:
         """A person checked a message of unknown outcome: ``how`` is "resend" or "sent"."""
+
+    def conversation(self, *, lead: Lead) -> list[ConversationMessage]:
+        """Every message to and from the customer on this lead, oldest first."""
 
 
 _engine: Engine | None = None

@@ -70,6 +70,14 @@ def act_call(request: HttpRequest, lead: Lead, staff: Salesperson) -> None:
     messages.success(request, _("Calling: your phone rings now, then the customer."))
 
 
+def act_dial(request: HttpRequest, lead: Lead, staff: Salesperson) -> None:
+    """The salesperson tapped the number to call from their own phone (sent as the phone
+    hands the number to its dialler): ask for the outcome until one is logged."""
+    if lead.opted_out or lead.phone_is_invalid or not lead.phone:
+        return
+    lead.mark_dialled(by=staff)
+
+
 def act_message(request: HttpRequest, lead: Lead, staff: Salesperson) -> None:
     if lead.opted_out:
         messages.error(request, _("The customer opted out: no messages."))
@@ -263,6 +271,7 @@ def act_message_settle(request: HttpRequest, lead: Lead, staff: Salesperson) -> 
 
 ACTIONS: dict[str, Callable[[HttpRequest, Lead, Salesperson], None]] = {
     "call": act_call,
+    "dial": act_dial,
     "message": act_message,
     "outcome": act_outcome,
     "appointment": act_appointment,
@@ -294,6 +303,9 @@ def lead_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         messages.error(request, str(exc))
     except EngineUnavailable as exc:
         messages.warning(request, _("Not available: %(why)s") % {"why": _(str(exc))})
+    if action == "dial":
+        # Sent by the browser as the phone opens its dialler: nobody waits for a page.
+        return HttpResponse(status=204)
     target = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()

@@ -127,6 +127,9 @@ def lead_log_outcome(*, lead: Lead, by: Salesperson, outcome: str, note: str = "
         if outcome == "wrong_number" and lead.mark_phone_invalid(by=by, at=now):
             data["phone_invalid"] = lead.phone
         lead.log(LeadEvent.Kind.OUTCOME, by=by, note=note, at=now, data=data)
+        if lead.own_dial_at is not None:
+            lead.own_dial_at = None
+            lead.save(update_fields=["own_dial_at", "updated_at"])
         if outcome == "reached":
             if lead.status in (Lead.Status.NEW, Lead.Status.CONTACTING, Lead.Status.LOST):
                 if lead.status == Lead.Status.LOST:

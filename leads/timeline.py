@@ -144,6 +144,7 @@ def _status(data: Mapping) -> str:
 def _call_texts() -> dict[str, str]:
     return {
         "dialing": _("Calling %(to)s"),
+        "own phone": _("Dialled from the salesperson's own phone: outcome not logged yet"),
         "ringing": _("%(to)s's phone rings"),
         "answered": _("%(to)s answered"),
         "voicemail": _("Voicemail of %(to)s answered: passing on"),

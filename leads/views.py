@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -21,7 +21,7 @@ from dealers.models import Salesperson
 from dealers.tenancy import get_scoped, staff_of
 from leadflow.lib import login_throttle
 from leadflow.lib.htmx import HtmxHttpRequest
-from leads.engine import EngineUnavailable, Unsettled, Upcoming, engine
+from leads.engine import ConversationMessage, EngineUnavailable, Unsettled, Upcoming, engine
 from leads.forms import (
     REPORT_FILTERS,
     AppointmentForm,
@@ -112,6 +112,7 @@ QUEUE_COLUMNS = (
     "message_only",
     "phone_invalid",
     "bdc",
+    "own_dial_at",
     "assigned_to__dealer_id",
     "assigned_to__user__first_name",
     "assigned_to__user__last_name",
@@ -128,8 +129,20 @@ class Section:
     total: int
 
 
+def _unread() -> Exists:
+    """A customer's reply the lead's salesperson has not opened the lead page since."""
+    replies = LeadEvent.objects.filter(lead=OuterRef("pk"), kind=LeadEvent.Kind.INBOUND)
+    return Exists(
+        replies.filter(Q(at__gt=OuterRef("replies_read_at")) | Q(lead__replies_read_at=None))
+    )
+
+
 def _section(key: str, title: str, empty: str, leads: QuerySet[Lead]) -> Section:
-    rows = list(leads.select_related("assigned_to__user").only(*QUEUE_COLUMNS)[:QUEUE_PAGE])
+    rows = list(
+        leads.select_related("assigned_to__user")
+        .only(*QUEUE_COLUMNS)
+        .annotate(unread_replies=_unread())[:QUEUE_PAGE]
+    )
     # Count only when the page is full: a short page already says how many there are.
     total = leads.count() if len(rows) == QUEUE_PAGE else len(rows)
     return Section(key, title, empty, rows, total)
@@ -210,6 +223,16 @@ def age_label(seconds: int) -> str:
     return f"{seconds // 86400} d"
 
 
+def _say_what_was_searched(sections: list[Section], query: str) -> None:
+    """An empty section under a search or filter is not good news ("No new leads. Well
+    done."): it says what was looked for."""
+    for section in sections:
+        if query:
+            section.empty = _("No leads here match “%(query)s”.") % {"query": query}
+        else:
+            section.empty = _("No leads here match these filters.")
+
+
 def queue(request: HtmxHttpRequest) -> HttpResponse:
     if not request.user.is_authenticated and request.htmx:
         # A poll after the session ended: send the whole page to sign-in, not just the list.
@@ -231,11 +254,14 @@ def _queue(request: HtmxHttpRequest) -> HttpResponse:
     form = QueueFilterForm(params)
     leads = form.filter(leads, dealer=staff.dealer) if form.is_valid() else leads.open()
     now = timezone.now()
+    sections = queue_sections(leads=leads, now=now)
+    if form.is_valid() and any(params.values()):
+        _say_what_was_searched(sections, form.cleaned_data.get("q", ""))
     context = {
         "nav": "queue",
         "staff": staff,
         "form": form,
-        "sections": queue_sections(leads=leads, now=now),
+        "sections": sections,
         "now": now,
         "first_call_seconds": FIRST_CALL_SECONDS,
         "filtered": bool(request.GET),
@@ -362,6 +388,24 @@ def _unsettled(lead: Lead) -> list[Unsettled]:
         return []
 
 
+def _conversation(lead: Lead) -> list[ConversationMessage]:
+    try:
+        return list(engine().conversation(lead=lead))
+    except EngineUnavailable:
+        return []
+
+
+def _unread_replies(lead: Lead, staff: Salesperson) -> int:
+    """Replies the lead's salesperson has not seen; opening the page as them reads them."""
+    unread = lead.events.filter(kind=LeadEvent.Kind.INBOUND)
+    if lead.replies_read_at is not None:
+        unread = unread.filter(at__gt=lead.replies_read_at)
+    count = unread.count()
+    if lead.assigned_to_id == staff.pk:
+        lead.mark_replies_read()
+    return count
+
+
 def _templates(lead: Lead) -> tuple[list[tuple[str, str]], str]:
     try:
         return list(engine().message_templates(lead=lead)), ""
@@ -378,13 +422,18 @@ def lead_detail(request: HttpRequest, pk: int) -> HttpResponse:
     events = list(lead.events.select_related("actor__user").order_by("-at", "-id"))
     templates, templates_unavailable = _templates(lead)
     channels = list(templates_by_channel(templates))
-    channel = _message_channel(lead, channels, request.GET.get("channel"))
+    conversation = _conversation(lead)
+    # Answer on the channel the customer last wrote on, unless another one is asked for.
+    last_in = next((m.channel for m in reversed(conversation) if not m.out), None)
+    channel = _message_channel(lead, channels, request.GET.get("channel") or last_in)
     context = {
         "nav": "queue",
         "lead": lead,
         "staff": staff,
         "timeline": timeline_lines(events),
         "upcoming": lead_upcoming(lead),
+        "conversation": conversation,
+        "unread": _unread_replies(lead, staff),
         "channels": lead_channels(lead),
         "consent_form": ConsentForm(),
         "may_override": lead.dealer.policy_override,

@@ -130,6 +130,11 @@ class Lead(models.Model):
     phone_invalid = models.CharField(_("phone marked wrong"), max_length=20, blank=True)
     phone_invalid_at = models.DateTimeField(_("phone marked wrong on"), null=True, blank=True)
     raw_payload = models.JSONField(_("payload as received"), default=dict, blank=True)
+    # When the lead's salesperson last opened the page: customer replies after it are unread.
+    replies_read_at = models.DateTimeField(_("replies read"), null=True, blank=True)
+    # Dialled from the salesperson's own phone and no outcome logged since: the queue and
+    # the lead page ask how the call went until someone answers.
+    own_dial_at = models.DateTimeField(_("dialled from own phone"), null=True, blank=True)
 
     assigned_to = models.ForeignKey(
         Salesperson,
@@ -277,6 +282,19 @@ class Lead(models.Model):
         self.phone_invalid_at = at or timezone.now()
         self.save(update_fields=["phone_invalid", "phone_invalid_at", "updated_at"])
         return True
+
+    def mark_replies_read(self, *, at: dt.datetime | None = None) -> None:
+        self.replies_read_at = at or timezone.now()
+        type(self).objects.filter(pk=self.pk).update(replies_read_at=self.replies_read_at)
+
+    def mark_dialled(self, *, by: Salesperson, at: dt.datetime | None = None) -> LeadEvent:
+        """The salesperson tapped the number to call from their own phone: LeadFlow cannot
+        see that call, so it asks for the outcome until one is logged."""
+        self.own_dial_at = at or timezone.now()
+        self.save(update_fields=["own_dial_at", "updated_at"])
+        return self.log(
+            LeadEvent.Kind.CALL, by=by, at=self.own_dial_at, data={"event": "own phone"}
+        )
 
     def can_move_to(self, status: str) -> bool:
         return status in self.MOVES[self.status]

@@ -61,6 +61,9 @@ class RecordingEngine:
         self.calls.append(("message_settle", lead.pk, message_id, how))
         return True
 
+    def conversation(self, *, lead):
+        return []
+
 
 @pytest.fixture
 def engine(monkeypatch) -> RecordingEngine:
