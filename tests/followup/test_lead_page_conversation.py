@@ -138,7 +138,9 @@ def test_outside_the_window_the_reply_box_offers_only_approved_templates(
     reply(anna, "Ist er unfallfrei?", minutes_ago=25 * 60)
 
     html = page(lena, anna, channel="whatsapp")
-    form = html[html.index('id="reply-form"') : html.index("</form>", html.index('id="reply-form"'))]
+    form = html[
+        html.index('id="reply-form"') : html.index("</form>", html.index('id="reply-form"'))
+    ]
 
     assert 'name="text"' not in form
     assert "WhatsApp only delivers approved templates" in form
