@@ -116,18 +116,24 @@ def sandbox_messages(request: HtmxHttpRequest) -> HttpResponse:
         .select_related("lead")
         .order_by("-received_at", "-id")[:SANDBOX_MESSAGES]
     )
-    by_lead: dict[int, tuple[Lead, list[OutboundMessage], list[InboundMessage]]] = {}
-    for m in outbound:
-        by_lead.setdefault(m.lead_id, (m.lead, [], []))[1].append(m)
-    for m in inbound:
-        by_lead.setdefault(m.lead_id, (m.lead, [], []))[2].append(m)
-    conversations = []
-    for lead, sent, received in by_lead.values():
-        items = bubbles(sent, received)
-        conversations.append({"lead": lead, "items": items, "last": items[-1].at})
-    ordered = sorted(conversations, key=lambda c: c["last"], reverse=True)
+    people: dict[int, Lead] = {}
+    sent: dict[int, list[OutboundMessage]] = {}
+    received: dict[int, list[InboundMessage]] = {}
+    for out in outbound:
+        people[out.lead_id] = out.lead
+        sent.setdefault(out.lead_id, []).append(out)
+    for reply in inbound:
+        if reply.lead is not None:
+            people[reply.lead.pk] = reply.lead
+            received.setdefault(reply.lead.pk, []).append(reply)
+    threads = [
+        (lead, bubbles(sent.get(pk, []), received.get(pk, []))) for pk, lead in people.items()
+    ]
+    threads.sort(key=lambda thread: thread[1][-1].at, reverse=True)
     context = {
-        "conversations": ordered[:SANDBOX_CONVERSATIONS],
+        "conversations": [
+            {"lead": lead, "items": items} for lead, items in threads[:SANDBOX_CONVERSATIONS]
+        ],
         "can_reply": True,
         "nav": "sandbox",
     }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass
+from typing import cast
 
 from django.conf import settings
 from django.contrib.auth import views as auth_views
@@ -138,11 +139,9 @@ def _unread() -> Exists:
 
 
 def _section(key: str, title: str, empty: str, leads: QuerySet[Lead]) -> Section:
-    rows = list(
-        leads.select_related("assigned_to__user")
-        .only(*QUEUE_COLUMNS)
-        .annotate(unread_replies=_unread())[:QUEUE_PAGE]
-    )
+    page = leads.select_related("assigned_to__user").only(*QUEUE_COLUMNS)
+    # The annotation only adds ``unread_replies``: the rows are the section's leads.
+    rows = cast(list[Lead], list(page.annotate(unread_replies=_unread())[:QUEUE_PAGE]))
     # Count only when the page is full: a short page already says how many there are.
     total = leads.count() if len(rows) == QUEUE_PAGE else len(rows)
     return Section(key, title, empty, rows, total)
