@@ -12,7 +12,7 @@ from leads.models import AccessLog, Lead
 from tests.privacy.support import EMAIL, MESSAGE, NOTE, PHONE_WRITTEN, post_lead
 
 # The lead page's sections about the person (the action forms around them are not data).
-SECTIONS = ("h-customer", "h-vehicle", "h-next", "h-timeline")
+SECTIONS = ("h-summary", "h-customer", "h-vehicle", "h-next", "h-timeline")
 
 
 class SectionText(HTMLParser):
