@@ -109,7 +109,19 @@ class DealerAdmin(DealerScopedAdmin):
             _("Contact policy"),
             {"fields": ["subdivision", "closed_days", "reply_days", "policy_override"]},
         ),
-        (_("Senders"), {"fields": ["caller_id", "whatsapp_sender", "email_from", "inbound_email"]}),
+        (
+            _("Senders"),
+            {
+                "fields": [
+                    "caller_id",
+                    "whatsapp_sender",
+                    "sms_sender",
+                    "text_channel",
+                    "email_from",
+                    "inbound_email",
+                ]
+            },
+        ),
         (
             _("Webhooks"),
             {

@@ -47,6 +47,14 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+class TextChannel(models.TextChoices):
+    """Which channel carries a dealer's follow-up text messages (``followup.channels.sms``)."""
+
+    WHATSAPP = "whatsapp", _("WhatsApp")
+    WHATSAPP_SMS = "whatsapp_sms", _("WhatsApp, SMS where WhatsApp is missing")
+    SMS = "sms", _("SMS (e.g. in the US)")
+
+
 class Dealer(models.Model):
     """The tenant: one dealership (or one rooftop of a group)."""
 
@@ -111,6 +119,19 @@ class Dealer(models.Model):
         help_text=_("The dealer's number (E.164) calls come from."),
     )
     whatsapp_sender = models.CharField(_("WhatsApp sender"), max_length=40, blank=True)
+    sms_sender = models.CharField(
+        _("SMS sender"),
+        max_length=40,
+        blank=True,
+        help_text=_("A Twilio number (E.164) or messaging service (MG…) SMS come from."),
+    )
+    text_channel = models.CharField(
+        _("follow-up messages by"),
+        max_length=12,
+        choices=TextChannel.choices,
+        default=TextChannel.WHATSAPP,
+        help_text=_("Which channel carries the follow-up's text messages to the customer."),
+    )
     email_from = models.EmailField(_("email sender"), blank=True)
     inbound_email = models.EmailField(
         _("inbound lead address"),

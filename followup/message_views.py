@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from followup import sandbox
 from followup.channels.email import lead_id_from_unsubscribe_token, reply_address
+from followup.channels.sms_inbound import sms_inbound
 from followup.channels.templates import language_of
 from followup.conversation import bubbles, shown_outbound
 from followup.models import InboundMessage, OutboundMessage
@@ -43,13 +44,13 @@ EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 def twilio_message_status(request: HttpRequest) -> HttpResponse:
     sid = request.POST.get("MessageSid", "")
     ours = request.GET.get("m", "")
-    whatsapp = OutboundMessage.objects.filter(channel=OutboundMessage.Channel.WHATSAPP)
-    whatsapp = whatsapp.select_related("lead__dealer", "sent_by")
-    message = whatsapp.filter(pk=int(ours)).first() if ours.isdigit() else None
+    texts = OutboundMessage.objects.exclude(channel=OutboundMessage.Channel.EMAIL)
+    texts = texts.select_related("lead__dealer", "sent_by")
+    message = texts.filter(pk=int(ours)).first() if ours.isdigit() and len(ours) < 19 else None
     if message is not None and sid and message.provider_sid not in ("", sid):
         message = None
     if message is None and sid:
-        message = whatsapp.filter(provider_sid=sid).first()
+        message = texts.filter(provider_sid=sid).first()
     status = TWILIO_STATUS.get(request.POST.get("MessageStatus", ""))
     if message is None or status is None:
         # Not ours, or nothing to record: still 204, or Twilio retries for nothing.
@@ -135,6 +136,8 @@ def sandbox_messages(request: HtmxHttpRequest) -> HttpResponse:
             {"lead": lead, "items": items} for lead, items in threads[:SANDBOX_CONVERSATIONS]
         ],
         "can_reply": True,
+        # Every lead here is the user's dealer's: its SMS number says whether SMS is played.
+        "sms_reply": bool(staff.dealer.sms_sender),
         "nav": "sandbox",
     }
     if request.htmx:
@@ -159,6 +162,13 @@ def sandbox_reply(request: HtmxHttpRequest) -> HttpResponse:
         whatsapp_inbound(
             sender="whatsapp:" + lead.phone,
             recipient="whatsapp:" + lead.dealer.whatsapp_sender,
+            text=text,
+            sid="SB" + secrets.token_hex(16),
+        )
+    elif text and channel == OutboundMessage.Channel.SMS and lead.phone:
+        sms_inbound(
+            sender=lead.phone,
+            recipient=lead.dealer.sms_sender,
             text=text,
             sid="SB" + secrets.token_hex(16),
         )

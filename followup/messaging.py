@@ -17,12 +17,15 @@ from django.utils.translation import gettext as _
 
 from dealers.models import Salesperson
 from followup.channels import templates as tpl
+from followup.channels.sms import text_channel
 from followup.channels.texts import FIRST_PURPOSES
 from followup.channels.whatsapp import in_session_window, sandbox
 from followup.models import OutboundMessage
 from followup.outbox import (
     EMAIL,
     SENT_OR_LATER,
+    SMS,
+    TEXT_CHANNELS,
     WHATSAPP,
     channel_refusal,
     message_create,
@@ -100,7 +103,7 @@ def message_send_manual(
     """
     if by.dealer_id != lead.dealer_id:
         raise EngineUnavailable(_("This lead belongs to another dealer."))
-    if channel not in (EMAIL, WHATSAPP):
+    if channel not in TEXT_CHANNELS:
         raise EngineUnavailable(_("Messages cannot be sent by this channel."))
     key_channel, _sep, purpose = template.rpartition(":")
     decision = contact_decide(
@@ -149,7 +152,7 @@ def message_templates(*, lead: Lead) -> list[tuple[str, str]]:
     answered = OutboundMessage.objects.filter(
         lead=lead, purpose__in=[tpl.FIRST, *FIRST_PURPOSES], status__in=SENT_OR_LATER
     ).exists()
-    for channel in (EMAIL, WHATSAPP):
+    for channel in TEXT_CHANNELS:
         if channel_refusal(lead=lead, channel=channel) is not None:
             continue
         window = in_session_window(lead)
@@ -160,7 +163,7 @@ def message_templates(*, lead: Lead) -> list[tuple[str, str]]:
             if channel == WHATSAPP and not (resolved.approved or window or sandbox()):
                 continue
             usable.append((resolved.key, f"{labels[channel]}: {resolved.label}"))
-        if channel == EMAIL or window:
+        if channel in (EMAIL, SMS) or window:
             usable.append(
                 (f"{channel}:{tpl.FREE}", f"{labels[channel]}: {tpl.free_label(language)}")
             )
@@ -225,8 +228,9 @@ def whatsapp_template_missing(*, lead: Lead, purpose: str) -> str | None:
 
 
 def _appointment_channel(lead: Lead, prefer: str | None = None) -> str | None:
-    order = [EMAIL, WHATSAPP]
-    if (prefer or lead.preferred_channel) == WHATSAPP:
+    # The dealer's text channel stands in for WhatsApp (SMS for a US dealer).
+    order = [EMAIL, text_channel(lead=lead, channel=WHATSAPP)]
+    if (prefer or lead.preferred_channel) in (WHATSAPP, SMS):
         order.reverse()
     for channel in order:
         if channel_refusal(lead=lead, channel=channel) is None:
@@ -259,7 +263,7 @@ def reminder_time(lead: Lead) -> dt.datetime | None:
 def phone_invalid_ask(*, lead: Lead, by: Salesperson | None) -> bool:
     """The phone is wrong: WhatsApp waiting for it is cancelled, and the customer is asked
     by email for a number that works. False when there is no email to ask by."""
-    messages_cancel(lead=lead, reason="wrong number", channels=[WHATSAPP])
+    messages_cancel(lead=lead, reason="wrong number", channels=[WHATSAPP, SMS])
     if channel_refusal(lead=lead, channel=EMAIL) is not None:
         return False
     message = message_create(lead=lead, channel=EMAIL, purpose=tpl.PHONE_CHECK, sent_by=by)

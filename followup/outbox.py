@@ -19,6 +19,7 @@ from dealers.models import Salesperson
 from followup import queue
 from followup.channels import templates as tpl
 from followup.channels.email import SendFailed, email_send
+from followup.channels.sms import sms_body, sms_send
 from followup.channels.texts import FIRST_PURPOSES
 from followup.channels.whatsapp import sandbox, whatsapp_send
 from followup.models import OutboundMessage
@@ -34,6 +35,9 @@ log = logging.getLogger(__name__)
 
 EMAIL = OutboundMessage.Channel.EMAIL
 WHATSAPP = OutboundMessage.Channel.WHATSAPP
+SMS = OutboundMessage.Channel.SMS
+TEXT_CHANNELS = (EMAIL, WHATSAPP, SMS)
+SENDERS = {EMAIL: email_send, WHATSAPP: whatsapp_send, SMS: sms_send}
 Status = OutboundMessage.Status
 SENT_OR_LATER = (Status.SENT, Status.DELIVERED, Status.READ)
 
@@ -58,9 +62,9 @@ OPT_OUT_CODES = {"21610"}
 def channel_refusal(*, lead: Lead, channel: str, purpose: str = "") -> str | None:
     """Why ``channel`` may not be used for this lead at all (the contact policy without the
     hours), or None when it may."""
-    if channel not in (EMAIL, WHATSAPP):
+    if channel not in TEXT_CHANNELS:
         return _("Messages cannot be sent by this channel.")
-    if channel == WHATSAPP and lead.phone_is_invalid:
+    if channel in (WHATSAPP, SMS) and lead.phone_is_invalid:
         return _("The phone number is wrong.")
     decision = contact_decide(
         lead=lead,
@@ -80,9 +84,10 @@ def _purpose_for(lead: Lead, purpose: str) -> str:
 
 def template_for(*, lead: Lead, channel: str, purpose: str) -> tpl.Resolved | None:
     # The intent's own first answer, else the general one; a cadence step without wording
-    # of its own ("followup2") reads like a follow-up.
+    # of its own ("followup2") reads like a follow-up. An SMS says what the WhatsApp says.
+    wording = WHATSAPP if channel == SMS else channel
     for candidate in dict.fromkeys((_purpose_for(lead, purpose), purpose, tpl.FOLLOWUP)):
-        resolved = tpl.template_resolve(lead=lead, channel=channel, purpose=candidate)
+        resolved = tpl.template_resolve(lead=lead, channel=wording, purpose=candidate)
         if resolved is not None:
             return resolved
     return None
@@ -113,6 +118,7 @@ def message_create(
             return None
         subject = tpl.render(resolved.subject, values)
         body = tpl.render(resolved.body, values)
+        body = sms_body(body) if channel == SMS else body
         # Only a template Meta approved goes by ContentSid; anything else is free text,
         # which Twilio delivers only inside the customer's 24-hour window.
         content_sid = resolved.content_sid if channel == WHATSAPP and resolved.approved else ""
@@ -185,9 +191,8 @@ def message_deliver(*, message_id: int) -> str | None:
     refused = _policy_refusal(message)
     if refused is not None:
         return refused
-    send = email_send if message.channel == EMAIL else whatsapp_send
     try:
-        sid = send(message)
+        sid = SENDERS[message.channel](message)
     except SendFailed as failure:
         return _handle_failure(message, failure)
     OutboundMessage.objects.filter(pk=message.pk, provider_sid="").update(provider_sid=sid)

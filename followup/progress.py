@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from followup import sla, staffing
 from followup.cadence import allowed_time
+from followup.channels.sms import text_channel
 from followup.models import Attempt, HoursRule
 from followup.policy.gate import contact_decide, decision_record
 from followup.policy.suppression import suppression_check
@@ -244,7 +245,7 @@ def _policy_allows(*, attempt: Attempt, now: dt.datetime) -> bool:
     lead = attempt.lead
     decision = contact_decide(
         lead=lead,
-        channel=attempt.channel,
+        channel=text_channel(lead=lead, channel=attempt.channel),
         action=attempt_action(attempt),
         purpose=attempt.purpose,
         informational=attempt.purpose == "first" and attempt.channel != Attempt.Channel.PHONE,

@@ -62,16 +62,19 @@ def reply_receive(
     text: str,
     provider_sid: str = "",
     at: dt.datetime | None = None,
+    verdict: str | None = None,
 ) -> InboundMessage | None:
     """Record a customer's message once. A stop word opts the person out; a sentence that may
     refuse contact pauses the follow-up for a person to confirm; neither counts as reaching
     the customer. Anything else marks the lead reached, opens WhatsApp's 24-hour window and
     tells the salesperson.
 
-    Returns None for a repeated delivery of a message already received.
+    ``verdict`` is the provider's reading where it has one (Twilio's ``OptOutType=STOP``
+    for an opt-out keyword of its own); it wins over ours. Returns None for a repeated
+    delivery of a message already received.
     """
     at = at or timezone.now()
-    verdict = classify(text)
+    verdict = verdict or classify(text)
     stop = verdict == STOP
     with transaction.atomic():
         try:
@@ -157,17 +160,21 @@ def whatsapp_inbound(*, sender: str, recipient: str, text: str, sid: str) -> Inb
     if dealer is None:
         log.warning("WhatsApp from %s to %s: no dealer has that number", phone, number)
         return None
-    leads = Lead.objects.filter(dealer=dealer, phone=phone).select_related("dealer")
-    lead = leads.open().order_by("-received_at").first() or leads.order_by("-received_at").first()
     return reply_receive(
         dealer=dealer,
-        lead=lead,
+        lead=lead_of_phone(dealer=dealer, phone=phone),
         channel=OutboundMessage.Channel.WHATSAPP,
         sender=phone,
         recipient=number,
         text=text,
         provider_sid=sid,
     )
+
+
+def lead_of_phone(*, dealer: Dealer, phone: str) -> Lead | None:
+    """The lead a message from ``phone`` answers: the newest open one, else the newest."""
+    leads = Lead.objects.filter(dealer=dealer, phone=phone).select_related("dealer")
+    return leads.open().order_by("-received_at").first() or leads.order_by("-received_at").first()
 
 
 def email_inbound(

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from followup import messaging, staffing
 from followup.cadence import allowed_time, dealer_cadence, step_due
+from followup.channels.sms import text_channel
 from followup.models import Attempt, HoursRule
 from followup.policy.calendar import next_allowed
 from followup.progress import (
@@ -199,8 +200,9 @@ def attempt_run(*, attempt_id: int) -> str:
             attempts_cancel(lead=locked, reason="lost")
         return "lost"
     try:
+        channel = text_channel(lead=lead, channel=attempt.channel)
         sent = messaging.message_send(
-            lead=lead, channel=attempt.channel, purpose=attempt.purpose, attempt_id=attempt.pk
+            lead=lead, channel=channel, purpose=attempt.purpose, attempt_id=attempt.pk
         )
     except Exception as exc:  # messaging promises not to raise; a bug there must not loop
         log.exception("message_send failed for attempt %s", attempt.pk)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import include, path
 
-from followup import message_views, template_views, views
+from followup import message_views, sms_views, template_views, views
 
 # Twilio's voice callbacks and the sandbox phones, reversed as "followup:<name>".
 voice_patterns = [
@@ -27,6 +27,7 @@ urlpatterns = [
         message_views.twilio_message_inbound,
         name="twilio-message-inbound",
     ),
+    path("twilio/sms/inbound/", sms_views.twilio_sms_inbound, name="twilio-sms-inbound"),
     path("u/<str:token>/", message_views.unsubscribe, name="message-unsubscribe"),
     path("sandbox/messages/", message_views.sandbox_messages, name="sandbox-messages"),
     path("sandbox/messages/reply/", message_views.sandbox_reply, name="sandbox-messages-reply"),

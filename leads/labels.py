@@ -248,6 +248,7 @@ OPT_OUT_VIA: dict[str, Promise] = {
     "email_unsubscribed": _("unsubscribed at the email provider"),
     "email_complained": _("spam complaint"),
     "whatsapp_provider": _("WhatsApp provider: unsubscribed"),
+    "sms_provider": _("SMS provider: unsubscribed"),
     "email_provider": _("email provider: unsubscribed"),
     "salesperson": _("recorded by a salesperson"),
     "confirmed_refusal": _("refusal confirmed by a person"),

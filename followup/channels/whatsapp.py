@@ -63,6 +63,11 @@ def whatsapp_send(message: OutboundMessage) -> str:
         params["content_variables"] = json.dumps(message.content_variables, sort_keys=True)
     else:
         params["body"] = message.body
+    return twilio_message_create(params)
+
+
+def twilio_message_create(params: dict[str, str]) -> str:
+    """Create a message (WhatsApp or SMS) at Twilio; its SID. Raises SendFailed."""
     try:
         created = twilio_client().messages.create(**params)
     except Exception as exc:

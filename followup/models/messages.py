@@ -149,11 +149,12 @@ class OutboundMessageQuerySet(models.QuerySet):
 
 
 class OutboundMessage(models.Model):
-    """One email or WhatsApp to a customer, from queued to its last known state."""
+    """One email, WhatsApp or SMS to a customer, from queued to its last known state."""
 
     class Channel(models.TextChoices):
         EMAIL = "email", pgettext_lazy("channel", "Email")
         WHATSAPP = "whatsapp", pgettext_lazy("channel", "WhatsApp")
+        SMS = "sms", pgettext_lazy("channel", "SMS")
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")
@@ -309,7 +310,7 @@ class OutboundMessage(models.Model):
 
 
 class InboundMessage(models.Model):
-    """A customer's reply by WhatsApp or email (or from the sandbox phone)."""
+    """A customer's reply by WhatsApp, SMS or email (or from the sandbox phone)."""
 
     dealer = models.ForeignKey(Dealer, on_delete=models.CASCADE, related_name="+")
     lead = models.ForeignKey(

@@ -85,7 +85,8 @@ def consent_state(*, lead: Lead, channel: str, purpose: str, key: PersonKey | No
         }
     if purpose == Purpose.MARKETING:
         return {"state": "unknown", "source": "none", "purpose": purpose}
-    field_name = {"phone": "consent_phone", "email": "consent_email"}.get(
+    # A text is a call as far as consent goes (the TCPA treats it so): SMS follows the phone.
+    field_name = {"phone": "consent_phone", "sms": "consent_phone", "email": "consent_email"}.get(
         channel, "consent_whatsapp" if channel == ContactChannel.WHATSAPP else ""
     )
     value = getattr(lead, field_name) if field_name else None
@@ -107,14 +108,18 @@ def _address_rule(*, lead: Lead, channel: str) -> str:
         return "" if lead.email else "no_address"
     if not lead.phone:
         return "no_address"
-    if channel == ContactChannel.WHATSAPP:
+    if channel in (ContactChannel.WHATSAPP, ContactChannel.SMS):
         try:
             mobile = is_mobile(lead.phone)
         except NumberParseException:  # a number stored before validation existed
             mobile = False
         if not mobile:
             return "no_address"
-        if not lead.dealer.whatsapp_sender:
+        sender = {
+            ContactChannel.WHATSAPP: lead.dealer.whatsapp_sender,
+            ContactChannel.SMS: lead.dealer.sms_sender,
+        }[ContactChannel(channel)]
+        if not sender:
             return "no_sender"
     return ""
 

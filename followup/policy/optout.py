@@ -33,6 +33,7 @@ VIA_SOURCES = {
     "email_unsubscribed": SuppressionSource.UNSUBSCRIBE_LINK,
     "email_complained": SuppressionSource.ESP_COMPLAINT,
     "whatsapp_provider": SuppressionSource.PROVIDER,
+    "sms_provider": SuppressionSource.PROVIDER,
     "email_provider": SuppressionSource.PROVIDER,
     "salesperson": SuppressionSource.SALESPERSON,
 }

@@ -48,6 +48,7 @@ class Lead(models.Model):
         PHONE = "phone", _("Phone")
         EMAIL = "email", _("Email")
         WHATSAPP = "whatsapp", _("WhatsApp")
+        SMS = "sms", _("SMS")
 
     class Condition(models.TextChoices):
         NEW = "new", _("New")
