@@ -102,19 +102,22 @@ def reply_receive(
             )
             return inbound
         lead = Lead.objects.select_for_update().select_related("dealer").get(pk=lead.pk)
-        _timeline_log(lead=lead, inbound=inbound, sid=provider_sid, verdict=verdict)
-        if stop:
-            lead_opt_out(lead=lead, via=channel)
-            return inbound
-        if verdict == REFUSAL:
-            possible_opt_out_flag(lead=lead, inbound_id=inbound.pk)
-            queue.enqueue_on_commit(queue.REPLY_NOTIFY, inbound.pk)
-            queue.push_on_commit(lead_id=lead.pk, kind="reply")
-            return inbound
-        _lead_answered(lead=lead, inbound=inbound)
-        queue.enqueue_on_commit(queue.REPLY_NOTIFY, inbound.pk)
-        queue.push_on_commit(lead_id=lead.pk, kind="reply")
+        _reply_apply(lead=lead, inbound=inbound, verdict=verdict)
     return inbound
+
+
+def _reply_apply(*, lead: Lead, inbound: InboundMessage, verdict: str | None) -> None:
+    """What a recorded message does to its (locked) lead."""
+    _timeline_log(lead=lead, inbound=inbound, sid=inbound.provider_sid, verdict=verdict)
+    if verdict == STOP:
+        lead_opt_out(lead=lead, via=inbound.channel)
+        return
+    if verdict == REFUSAL:
+        possible_opt_out_flag(lead=lead, inbound_id=inbound.pk)
+    else:
+        _lead_answered(lead=lead, inbound=inbound)
+    queue.enqueue_on_commit(queue.REPLY_NOTIFY, inbound.pk)
+    queue.push_on_commit(lead_id=lead.pk, kind="reply")
 
 
 def _timeline_log(*, lead: Lead, inbound: InboundMessage, sid: str, verdict: str | None) -> None:

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('leads', '0010_phone_invalid'),
+        ('leads', '0011_lead_page_read_and_dial'),
     ]
 
     operations = [
