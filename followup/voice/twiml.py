@@ -84,6 +84,10 @@ def voice_answer(*, call_id: int, params: dict[str, str]) -> str:
         "in-progress", answered_at=timezone.now(), answered_by=params.get("AnsweredBy", "")[:30]
     ):
         lead.log(LeadEvent.Kind.CALL, data={"call": call.pk, "event": "answered", "to": call.who})
+    # Credited whether or not this request moved the leg: the status callback may have
+    # reported the answer first, without saying whether a person or a mailbox took it.
+    if call.salesperson_id is not None:
+        lead.mark_first_answered(by_id=call.salesperson_id)
     language = _say_language(lead.dealer)
     gather = Gather(
         num_digits=1,

@@ -145,6 +145,16 @@ class Lead(models.Model):
         related_name="leads",
         verbose_name=_("salesperson"),
     )
+    # Who picked up the first ring in person: a colleague the ring escalated or was re-offered
+    # to answers for the owner, and the speed report credits them. Set once, by the engine.
+    first_answered_by = models.ForeignKey(
+        Salesperson,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("first answered by"),
+    )
     bdc = models.BooleanField(_("for the BDC"), default=False)
     bdc_reason = models.CharField(_("why the BDC"), max_length=40, blank=True)
 
@@ -296,6 +306,16 @@ class Lead(models.Model):
         return self.log(
             LeadEvent.Kind.CALL, by=by, at=self.own_dial_at, data={"event": "own phone"}
         )
+
+    def mark_first_answered(self, *, by_id: int) -> bool:
+        """Record who answered first. Both legs' callbacks may report the answer, in either
+        order: a conditional UPDATE keeps the first one and a later one changes nothing."""
+        won = Lead.objects.filter(pk=self.pk, first_answered_by=None).update(
+            first_answered_by_id=by_id
+        )
+        if won:
+            self.first_answered_by_id = by_id
+        return bool(won)
 
     def can_move_to(self, status: str) -> bool:
         return status in self.MOVES[self.status]

@@ -13,7 +13,7 @@ from django.db.models import (
     Q,
     QuerySet,
 )
-from django.db.models.functions import ExtractIsoWeekDay, TruncTime
+from django.db.models.functions import Coalesce, ExtractIsoWeekDay, TruncTime
 from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
 
@@ -60,7 +60,8 @@ def _speed_aggregates() -> dict[str, Aggregate]:
 def speed_to_lead(
     *, dealer: Dealer, week: Week, staff: dict[int, Salesperson]
 ) -> dict[str, list[dict[str, Any]]]:
-    """Time from receipt to the first ring, for all leads, in and out of opening hours, per rep.
+    """Time from receipt to the first ring, for all leads, in and out of opening hours, per rep
+    (the one who answered the ring, else the lead's owner).
 
     Shares are of all leads in the group (a lead nobody rang was not rung within ten minutes);
     percentiles are over the leads that rang.
@@ -68,6 +69,8 @@ def speed_to_lead(
     leads = week_leads(dealer, week).annotate(
         local_weekday=ExtractIsoWeekDay("received_at", tzinfo=dealer.tz),
         local_time=TruncTime("received_at", tzinfo=dealer.tz),
+        # Who answered the ring gets the lead's speed, else its owner (nobody answered yet).
+        credited_to=Coalesce("first_answered_by", "assigned_to"),
     )
     leads = leads.annotate(in_hours=open_hours_case(dealer))
     aggregates = _speed_aggregates()
@@ -81,10 +84,10 @@ def speed_to_lead(
         (False, "closed", _("After hours")),
     ):
         groups.append((key, hours_label, by_hours.get(flag, {}), {}, ("in_hours", flag)))
-    for item in leads.values("assigned_to").annotate(**aggregates).order_by():
-        rep = item["assigned_to"]
+    for item in leads.values("credited_to").annotate(**aggregates).order_by():
+        rep = item["credited_to"]
         rep_label = staff[rep].display_name if rep in staff else _("Unassigned")
-        groups.append((f"rep-{rep or 'none'}", rep_label, item, {"rep": rep}, ("assigned_to", rep)))
+        groups.append((f"rep-{rep or 'none'}", rep_label, item, {"rep": rep}, ("credited_to", rep)))
 
     delays: dict[tuple[str, Any] | None, dict[str, list[float]]] = {}
     if not has_percentile_cont():
@@ -124,7 +127,7 @@ def _fallback_delays(leads: QuerySet[Lead]) -> dict[tuple[str, Any] | None, dict
     }
     delays: dict[Any, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     for item in leads.annotate(**{f"d_{m}": expr for m, expr in columns.items()}).values(
-        "assigned_to", "in_hours", *(f"d_{m}" for m in columns)
+        "credited_to", "in_hours", *(f"d_{m}" for m in columns)
     ):
         for measure in columns:
             value = item[f"d_{measure}"]
@@ -133,7 +136,7 @@ def _fallback_delays(leads: QuerySet[Lead]) -> dict[tuple[str, Any] | None, dict
             for group in (
                 None,
                 ("in_hours", bool(item["in_hours"])),
-                ("assigned_to", item["assigned_to"]),
+                ("credited_to", item["credited_to"]),
             ):
                 delays[group][measure].append(value)
     return delays
