@@ -226,3 +226,22 @@ def test_a_search_without_results_says_what_was_searched(lena, anna):
 
     assert "Well done" not in html
     assert "No leads here match “Zzyzx”." in html
+
+
+def test_a_whatsapp_and_an_sms_exchange_share_one_conversation(messages_sandbox, lena, anna):
+    sent(anna, "Hallo Anna, der Golf ist noch da.", minutes_ago=90)
+    reply(anna, "Super, danke!", minutes_ago=80)
+    sent(anna, "Samstag 10 Uhr? Antworten Sie mit JA.", channel="sms", minutes_ago=20)
+    reply(anna, "JA", channel="sms", minutes_ago=5)
+
+    html = page(lena, anna)
+    conversation = html[html.index('id="conversation"') :]
+    assert (
+        conversation.index("Hallo Anna")
+        < conversation.index("Super, danke!")
+        < conversation.index("Samstag 10 Uhr?")
+        < conversation.index(">JA<")
+    )
+    assert 'class="bubble out sms"' in conversation
+    assert 'class="bubble in sms"' in conversation
+    assert 'class="bubble in whatsapp"' in conversation
