@@ -26,17 +26,16 @@ class PushKind(enum.StrEnum):
 
 
 def _recipients(lead: Lead, kind: PushKind) -> list[Salesperson]:
-    bdc = list(
-        Salesperson.objects.filter(
-            dealer=lead.dealer, role=Salesperson.Role.BDC, user__is_active=True
-        )
-    )
-    if kind is PushKind.ESCALATION:
-        return bdc
-    if lead.assigned_to is not None:
+    if kind is not PushKind.ESCALATION and lead.assigned_to is not None:
         return [lead.assigned_to]
-    # Nobody owns it: a reply must still reach someone who can answer.
-    return bdc if kind is PushKind.REPLY else []
+    # An escalation, or a reply nobody owns: the BDC agents, who can answer it.
+    if kind in (PushKind.ESCALATION, PushKind.REPLY):
+        return list(
+            Salesperson.objects.filter(
+                dealer=lead.dealer, role=Salesperson.Role.BDC, user__is_active=True
+            )
+        )
+    return []
 
 
 def _notice(lead: Lead, kind: PushKind) -> PushNotice:
