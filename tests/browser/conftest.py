@@ -62,5 +62,20 @@ def page(request, chromium):
     context.close()
 
 
+# The sizes the phone-first checks use: a small Android phone and a laptop.
+SIZES = {"phone": {"width": 360, "height": 740}, "desktop": {"width": 1366, "height": 900}}
+
+
+@pytest.fixture(params=list(SIZES))
+def sized_page(request, chromium):
+    context = chromium.new_context(viewport=SIZES[request.param], locale="en-GB")
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    page.size_name = request.param
+    ARTIFACTS.mkdir(exist_ok=True)
+    yield page
+    context.close()
+
+
 def shot(page, step: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{page.viewport_name}-{step}.png"), full_page=True)

@@ -5,22 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import ARTIFACTS
+from tests.browser.conftest import ARTIFACTS, SIZES
 
 pytestmark = pytest.mark.browser
-
-SIZES = {"phone": {"width": 360, "height": 740}, "desktop": {"width": 1366, "height": 900}}
-
-
-@pytest.fixture(params=list(SIZES))
-def sized_page(request, chromium):
-    context = chromium.new_context(viewport=SIZES[request.param], locale="en-GB")
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    page.size_name = request.param
-    ARTIFACTS.mkdir(exist_ok=True)
-    yield page
-    context.close()
 
 
 def _no_sideways_scroll(page) -> None:

@@ -15,19 +15,6 @@ from tests.conftest import PASSWORD, make_lead
 
 pytestmark = pytest.mark.browser
 
-SIZES = {"phone": {"width": 360, "height": 740}, "desktop": {"width": 1366, "height": 900}}
-
-
-@pytest.fixture(params=list(SIZES))
-def sized_page(request, chromium):
-    context = chromium.new_context(viewport=SIZES[request.param], locale="en-GB")
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    page.size_name = request.param
-    ARTIFACTS.mkdir(exist_ok=True)
-    yield page
-    context.close()
-
 
 def sign_in(page, live_server, username: str, language: str) -> None:
     page.context.add_cookies(
